@@ -3,7 +3,14 @@
 Importing this package loads SQLAlchemy; the SDK imports it lazily, on first use.
 """
 
-from runtui.store.records import ArtifactRecord, Changes, ExperimentRecord, MetricSeries, MetricSummary, RunRecord
+from runtui.store.records import (
+    ArtifactRecord,
+    Changes,
+    ExperimentRecord,
+    MetricSeries,
+    MetricSummary,
+    RunRecord,
+)
 from runtui.store.store import NewRun, Store, open_store
 
 __all__ = [

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
-from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, true, update
+from sqlalchemy.engine import Connection, Engine
 
 from runtui.errors import NotFoundError, PropertyOverwriteError, StoreError, ValidationError
 from runtui.status import RunStatus, check_transition
@@ -104,7 +104,7 @@ QUIET_FIELDS = frozenset({"heartbeat_at"})
 IN_CHUNK = 500  # keep IN (...) lists under SQLite's variable limit
 
 
-def _run_record(row: Row[Any] | Sequence[Any]) -> RunRecord:
+def _run_record(row: Any) -> RunRecord:
     return RunRecord(
         id=row[0],
         experiment=row[1],
@@ -164,7 +164,7 @@ PendingPoint = tuple[str, str, "int | None", "float | None", "str | None", str, 
 class Store:
     """A runtui store at one SQLAlchemy URL. Cheap to construct: the engine is shared per URL."""
 
-    _schema_ready: set[str] = set()
+    _schema_ready: ClassVar[set[str]] = set()
     _schema_lock = threading.Lock()
 
     def __init__(self, url: str) -> None:
@@ -212,9 +212,7 @@ class Store:
         PostgreSQL too: a viewer that has seen revision R can never later miss a commit numbered <= R.
         """
         rev: int = conn.execute(
-            update(meta_t).where(meta_t.c.id == 1).values(revision=meta_t.c.revision + 1).returning(
-                meta_t.c.revision
-            )
+            update(meta_t).where(meta_t.c.id == 1).values(revision=meta_t.c.revision + 1).returning(meta_t.c.revision)
         ).scalar_one()
         ids = list(dict.fromkeys(run_ids))
         for chunk in _chunks(ids):
@@ -462,7 +460,7 @@ class Store:
             conds.append(run_t.c.status.in_([s.value for s in statuses]))
         if where is not None:
             conds.append(where)
-        base = select(*RUN_COLUMNS).where(and_(*conds) if conds else True)
+        base = select(*RUN_COLUMNS).where(and_(true(), *conds))
         # Keyset pagination on (created_at, id): each page is a short read, and pages never overlap.
         cursor: tuple[float, str] | None = None
         remaining = limit
@@ -471,7 +469,10 @@ class Store:
             stmt = base
             if cursor is not None:
                 stmt = stmt.where(
-                    or_(run_t.c.created_at < cursor[0], and_(run_t.c.created_at == cursor[0], run_t.c.id < cursor[1]))
+                    or_(
+                        run_t.c.created_at < cursor[0],
+                        and_(run_t.c.created_at == cursor[0], run_t.c.id < cursor[1]),
+                    )
                 )
             stmt = stmt.order_by(run_t.c.created_at.desc(), run_t.c.id.desc()).limit(page)
             with self._read() as conn:
@@ -556,7 +557,7 @@ class Store:
 
         def work(conn: Connection) -> None:
             self._require_run(conn, run_id)
-            existing = dict(
+            existing: dict[str, str] = dict(
                 conn.execute(
                     select(prop_t.c.key, prop_t.c.value).where(prop_t.c.run_id == run_id, prop_t.c.key.in_(list(props)))
                 ).all()
@@ -589,7 +590,9 @@ class Store:
 
     # ------------------------------------------------------------------ metrics
 
-    def write_metrics(self, points: Sequence[PendingPoint], descriptions: dict[tuple[str, str], str] | None = None) -> int:
+    def write_metrics(
+        self, points: Sequence[PendingPoint], descriptions: dict[tuple[str, str], str] | None = None
+    ) -> int:
         """Write a batch of points in one transaction; returns how many were written.
 
         Steps left as None continue the series after the last stored step (read in the same transaction, so
@@ -674,9 +677,17 @@ class Store:
                 "kind": ex.kind,
                 "last": ex.last,
                 "last_text": ex.last_text,
-                "min": case((ex.min.is_(None), cur.min), (cur.min.is_(None) | (ex.min < cur.min), ex.min), else_=cur.min),
-                "max": case((ex.max.is_(None), cur.max), (cur.max.is_(None) | (ex.max > cur.max), ex.max), else_=cur.max),
-                "count": cur.count + ex.count,
+                "min": case(
+                    (ex.min.is_(None), cur.min),
+                    (cur.min.is_(None) | (ex.min < cur.min), ex.min),
+                    else_=cur.min,
+                ),
+                "max": case(
+                    (ex.max.is_(None), cur.max),
+                    (cur.max.is_(None) | (ex.max > cur.max), ex.max),
+                    else_=cur.max,
+                ),
+                "count": cur["count"] + ex["count"],
                 "last_step": case((ex.last_step > cur.last_step, ex.last_step), else_=cur.last_step),
                 "description": case((ex.description != "", ex.description), else_=cur.description),
             },
@@ -688,7 +699,9 @@ class Store:
         with self._read() as conn:
             for chunk in _chunks(list(run_ids)):
                 rows = conn.execute(
-                    select(summary_t).where(summary_t.c.run_id.in_(chunk)).order_by(summary_t.c.first_time, summary_t.c.name)
+                    select(summary_t)
+                    .where(summary_t.c.run_id.in_(chunk))
+                    .order_by(summary_t.c.first_time, summary_t.c.name)
                 )
                 for r in rows:
                     last: float | str | None = r.last
@@ -697,15 +710,30 @@ class Store:
                     elif r.kind != "scalar":
                         last = r.last_text
                     out[r.run_id].append(
-                        MetricSummary(r.run_id, r.name, r.kind, last, r.min, r.max, r.count, r.last_step, r.description)
+                        MetricSummary(
+                            r.run_id,
+                            r.name,
+                            r.kind,
+                            last,
+                            r.min,
+                            r.max,
+                            r._mapping["count"],
+                            r.last_step,
+                            r.description,
+                        )
                     )
         return out
 
     def get_series(self, run_id: str, names: Sequence[str] | None = None) -> list[MetricSeries]:
         """Every point of the run's metrics (all, or `names`), ordered by step."""
-        stmt = select(metric_t.c.name, metric_t.c.step, metric_t.c.value, metric_t.c.text, metric_t.c.kind, metric_t.c.time).where(
-            metric_t.c.run_id == run_id
-        )
+        stmt = select(
+            metric_t.c.name,
+            metric_t.c.step,
+            metric_t.c.value,
+            metric_t.c.text,
+            metric_t.c.kind,
+            metric_t.c.time,
+        ).where(metric_t.c.run_id == run_id)
         if names is not None:
             stmt = stmt.where(metric_t.c.name.in_(list(names)))
         stmt = stmt.order_by(metric_t.c.name, metric_t.c.step, metric_t.c.id)
@@ -736,16 +764,22 @@ class Store:
 
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
         with self._read() as conn:
-            rows = conn.execute(select(artifact_t).where(artifact_t.c.run_id == run_id).order_by(artifact_t.c.path)).all()
+            rows = conn.execute(
+                select(artifact_t).where(artifact_t.c.run_id == run_id).order_by(artifact_t.c.path)
+            ).all()
         return [ArtifactRecord(r.run_id, r.path, r.size, r.created_at) for r in rows]
 
     # ------------------------------------------------------------------ logs copied into the store
 
     def append_log(self, run_id: str, data: str, offset: int, stream: str = "output") -> None:
         def work(conn: Connection) -> None:
-            seq = conn.execute(select(func.coalesce(func.max(log_t.c.seq), -1)).where(log_t.c.run_id == run_id)).scalar_one()
+            seq = conn.execute(
+                select(func.coalesce(func.max(log_t.c.seq), -1)).where(log_t.c.run_id == run_id)
+            ).scalar_one()
             conn.execute(
-                insert(log_t).values(run_id=run_id, seq=seq + 1, stream=stream, offset=offset, data=data, time=time.time())
+                insert(log_t).values(
+                    run_id=run_id, seq=seq + 1, stream=stream, offset=offset, data=data, time=time.time()
+                )
             )
 
         self._write("copying log output", work)

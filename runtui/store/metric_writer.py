@@ -1,0 +1,170 @@
+"""The metrics write path: `run.log()` only queues; one background thread per store batches into transactions.
+
+What a crash can lose: points logged in the last flush interval (default 0.5 s) before a SIGKILL or power
+loss. `flush()`, run completion/failure, interpreter exit and SIGTERM (see core/owner.py) flush.
+Store trouble never reaches the training thread: the writer keeps the points, retries with backoff and
+reports on stderr; past `max_buffered` points the oldest are dropped (and counted, and reported).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runtui.store.store import PendingPoint, Store
+
+FLUSH_INTERVAL_S = 0.5
+CHUNK = 20_000  # points per transaction: keeps the write lock short for other writers
+MAX_BUFFERED = 2_000_000
+
+
+class MetricWriter:
+    def __init__(self, store: Store, flush_interval: float = FLUSH_INTERVAL_S, max_buffered: int = MAX_BUFFERED):
+        self.store = store
+        self.flush_interval = flush_interval
+        self.max_buffered = max_buffered
+        self._lock = threading.Lock()
+        self._buf: list[PendingPoint] = []
+        self._descriptions: dict[tuple[str, str], str] = {}
+        self._queued = 0  # points ever queued
+        self._done = 0  # points written or dropped
+        self.dropped = 0
+        self.last_error: str | None = None
+        self._wake = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    # ---------------------------------------------------------------- training thread side
+
+    def put(self, point: PendingPoint) -> None:
+        """Queue one point. Never blocks on I/O and never raises for store trouble."""
+        with self._lock:
+            self._buf.append(point)
+            self._queued += 1
+            if len(self._buf) > self.max_buffered:
+                self._drop_oldest_locked(len(self._buf) - self.max_buffered)
+        if self._thread is None:
+            self._start()
+
+    def put_many(self, points: Sequence[PendingPoint]) -> None:
+        with self._lock:
+            self._buf.extend(points)
+            self._queued += len(points)
+            if len(self._buf) > self.max_buffered:
+                self._drop_oldest_locked(len(self._buf) - self.max_buffered)
+        if self._thread is None:
+            self._start()
+
+    def describe(self, run_id: str, name: str, description: str) -> None:
+        with self._lock:
+            self._descriptions[(run_id, name)] = description
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until everything queued before this call is in the store. False on timeout (points are kept)."""
+        with self._lock:
+            target = self._queued
+        if self._done >= target:
+            return True
+        if self._thread is None:
+            self._start()
+        self._wake.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._progress:
+            while self._done < target:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._progress.wait(timeout=0.05 if remaining is None else min(remaining, 0.05))
+                self._wake.set()
+        return True
+
+    # ---------------------------------------------------------------- writer thread side
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._loop, name="runtui-metric-writer", daemon=True)
+            self._thread.start()
+        atexit.register(self._at_exit)
+
+    def _drop_oldest_locked(self, n: int) -> None:
+        del self._buf[:n]
+        self.dropped += n
+        self._done += n
+        self._report(f"runtui: the metric buffer is full ({self.max_buffered} points); dropped the oldest {n}")
+
+    def _take(self) -> tuple[list[PendingPoint], dict[tuple[str, str], str]]:
+        with self._lock:
+            batch, self._buf = self._buf, []
+            descriptions, self._descriptions = self._descriptions, {}
+        return batch, descriptions
+
+    def _loop(self) -> None:
+        backoff = 0.1
+        while True:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            batch, descriptions = self._take()
+            if not batch and not descriptions:
+                if self._stopping:
+                    return
+                continue
+            committed = 0
+            try:
+                # Chunks commit atomically, so after a failure what is unsent is exactly batch[committed:].
+                while committed < len(batch) or descriptions:
+                    chunk = batch[committed : committed + CHUNK]
+                    self.store.write_metrics(chunk, descriptions)
+                    descriptions = {}
+                    committed += len(chunk)
+                    with self._progress:
+                        self._done += len(chunk)
+                        self._progress.notify_all()
+                backoff = 0.1
+                if self.last_error is not None:
+                    self.last_error = None
+                    self._report("runtui: metric logging has recovered")
+            except Exception as exc:  # store trouble must never reach training: keep the points and retry
+                self._report(f"runtui: could not write metrics ({exc}); will retry, training goes on")
+                self.last_error = f"runtui: could not write metrics ({exc}); will retry, training goes on"
+                with self._lock:
+                    self._buf[:0] = batch[committed:]
+                    for k, v in descriptions.items():
+                        self._descriptions.setdefault(k, v)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _report(self, message: str) -> None:
+        if message == self.last_error:
+            return
+        with contextlib.suppress(Exception):  # stderr may be closed at interpreter exit
+            print(message, file=sys.stderr, flush=True)
+
+    def _at_exit(self) -> None:
+        self._stopping = True
+        if not self.flush(timeout=30.0):
+            self._report(f"runtui: {self._queued - self._done} metric points could not be written before exit")
+
+
+_writers: dict[tuple[int, str], MetricWriter] = {}
+_writers_lock = threading.Lock()
+
+
+def writer_for(store: Store) -> MetricWriter:
+    """The one writer of this process for `store` (a forked child gets its own)."""
+    import os
+
+    key = (os.getpid(), store.url)
+    with _writers_lock:
+        writer = _writers.get(key)
+        if writer is None:
+            writer = _writers[key] = MetricWriter(store)
+        return writer
