@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from runtui.store.store import PendingPoint, Store
 
 MAX_VALUE = 4096  # characters of a tag or property value
+# Metric names already validated: the check runs once per name, not once per point.
+_checked_names: set[str] = set()
 
 
 def _iso(t: float | None) -> str | None:
@@ -301,16 +303,16 @@ class Run:
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log a number or string; logging the same name again builds a series. Only queues: ~1 µs."""
         writer = self._writer or self._w()
-        if type(name) is not str or not name or len(name) > 255:
-            check_key(name, "metric name")
+        if name not in _checked_names:
+            _checked_names.add(check_key(name, "metric name"))
+        if step is not None and (type(step) is not int or step < 0):
+            raise ValidationError(f"metric {name!r}: step must be a non-negative int, not {step!r}")
         point: PendingPoint
         if type(value) is float and value == value:
             point = (self._id, name, step, value, None, "scalar", time.time())
         else:
             v, text, kind = _values.scalar(name, value)
             point = (self._id, name, step, v, text, kind, time.time())
-        if step is not None and (type(step) is not int or step < 0):
-            raise ValidationError(f"metric {name!r}: step must be a non-negative int, not {step!r}")
         if description:
             writer.describe(self._id, name, str(description))
         writer.put(point)

@@ -33,6 +33,8 @@ def scalar(name: str, value: Any) -> tuple[float | None, str | None, str]:
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
             raise ValidationError(f"metric {name!r}: a logged string can have at most {MAX_TEXT} characters")
+        if "\0" in value:
+            raise ValidationError(f"metric {name!r}: a logged string cannot contain NUL characters")
         return None, value, "text"
     if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars, without importing them
         try:
