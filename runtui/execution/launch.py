@@ -1,0 +1,262 @@
+"""Submitting a script as a run: checks, the run's folder and snapshot, and a detached supervisor.
+
+The supervisor is started in its own session (`start_new_session=True`) with stdin from /dev/null and then
+forks once more, so it is nobody's child, has no controlling terminal and survives the SSH session that
+submitted it. Settings per submit (see `spec.py`): `RUNTUI_CANCEL_GRACE` (seconds between SIGTERM and SIGKILL
+on cancel, default 10) and `RUNTUI_SAMPLE_INTERVAL` (seconds between system metric samples, default 5),
+taken from the keyword arguments, else `environment_variables`, else the submitting process's environment.
+
+This module also holds the functions the SDK's `Run` calls for submitted runs (re-exported from where they live).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import runtui
+from runtui.config import WorkspaceConfig
+from runtui.errors import SubmitError, ValidationError
+from runtui.execution.liveness import finalize_lost, owner_alive, sweep_lost_runs
+from runtui.execution.run_output import details_with_logs, wait_for_completion
+from runtui.execution.snapshot import SNAPSHOT_FILE, make_snapshot, restore_snapshot
+from runtui.execution.spec import (
+    DEFAULT_GRACE_S,
+    DEFAULT_HEARTBEAT_S,
+    DEFAULT_SAMPLE_S,
+    GRACE_ENV,
+    LOG_FOLDER,
+    SAMPLE_ENV,
+    SPEC_FILE,
+    SUPERVISOR_LOG,
+    SupervisorSpec,
+    seconds_setting,
+)
+from runtui.identity import current_host, current_user
+from runtui.ids import check_experiment_name, new_run_id
+from runtui.status import RunStatus
+
+if TYPE_CHECKING:
+    from runtui.store import RunRecord, Store
+
+__all__ = [
+    "details_with_logs",
+    "finalize_lost",
+    "owner_alive",
+    "restore_snapshot",
+    "submit_run",
+    "sweep_lost_runs",
+    "wait_for_completion",
+]
+
+START_TIMEOUT_S = 30.0
+
+
+def _check_strings(values: object, what: str) -> list[str]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise ValidationError(f"{what} must be a list of strings, not {type(values).__name__} ({values!r:.80})")
+    out = []
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise ValidationError(f"{what}[{i}] is a {type(v).__name__} ({v!r:.80}); {what} must be strings")
+        if "\0" in v:
+            raise ValidationError(f"{what}[{i}] contains a NUL character")
+        out.append(v)
+    return out
+
+
+def _check_env(env: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(env, Mapping):
+        raise ValidationError(f"environment_variables must be a dict of str -> str, not {type(env).__name__}")
+    for k, v in env.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise ValidationError(f"environment variable {k!r}: names and values must be strings")
+        if not k or "=" in k or "\0" in k or "\0" in v:
+            raise ValidationError(f"invalid environment variable name or value: {k!r}")
+    return dict(env)
+
+
+def _resolve_python(python: str | None) -> str:
+    if python is None:
+        return sys.executable
+    if not isinstance(python, str) or not python:
+        raise ValidationError(f"python must be the path or name of an interpreter, not {python!r}")
+    found = shutil.which(python)
+    if found is None:
+        raise SubmitError(f"python interpreter {python!r} not found (not an executable file, nor on PATH)")
+    return found
+
+
+def build_command(source: Path, script: str, arguments: Sequence[str], python: str | None) -> list[str]:
+    """The command line of the script, checked: it exists, and is either a .py file or executable."""
+    if not isinstance(script, str) or not script:
+        raise ValidationError(f"script must be a file name relative to source_directory, not {script!r}")
+    path = (source / script).resolve()
+    if not path.is_relative_to(source):
+        raise SubmitError(f"script {script!r} is outside source_directory {source}; give a path inside it")
+    if not path.exists():
+        raise SubmitError(f"script {script!r} not found in source_directory {source}")
+    if not path.is_file():
+        raise SubmitError(f"script {script!r} in {source} is not a file")
+    rel = str(path.relative_to(source))
+    if path.suffix == ".py":
+        return [_resolve_python(python), rel, *arguments]
+    if os.access(path, os.X_OK):
+        return [str(path), *arguments]
+    raise SubmitError(
+        f"script {script!r} is neither a Python file (.py) nor executable; make it executable (chmod +x) "
+        f"or give a .py script"
+    )
+
+
+def _runtui_pythonpath(env: Mapping[str, str]) -> dict[str, str]:
+    """PYTHONPATH additions so that the supervisor (and the script) can import this very runtui.
+
+    Nothing when runtui is installed in site-packages: adding one environment's site-packages to another
+    interpreter's path would mix packages. In a source checkout, the checkout's root is appended.
+    """
+    root = str(Path(runtui.__file__).resolve().parent.parent)
+    installed = {str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    if root in installed:
+        return {}
+    current = env.get("PYTHONPATH", "")
+    parts = [p for p in current.split(os.pathsep) if p]
+    if root in parts:
+        return {}
+    return {"PYTHONPATH": os.pathsep.join([*parts, root])}
+
+
+def _mkdir_private(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def submit_run(
+    store: Store,
+    ws: WorkspaceConfig,
+    *,
+    experiment: str,
+    source_directory: Path,
+    script: str,
+    arguments: Sequence[str],
+    environment_variables: Mapping[str, str],
+    python: str | None,
+    tags: Mapping[str, str | None],
+    display_name: str | None,
+    parent_id: str | None = None,
+    grace_period: float | None = None,
+    sample_interval: float | None = None,
+) -> RunRecord:
+    """Create a Queued run for `script`, snapshot its folder, start its supervisor; returns the run at once."""
+    from runtui.store import NewRun
+
+    check_experiment_name(experiment)
+    source = Path(source_directory).expanduser()
+    if not source.exists():
+        raise SubmitError(f"source_directory {source} does not exist")
+    if not source.is_dir():
+        raise SubmitError(f"source_directory {source} is not a folder")
+    source = source.resolve()
+    args = _check_strings(list(arguments) if isinstance(arguments, tuple) else arguments, "arguments")
+    env = _check_env(environment_variables)
+    command = build_command(source, script, args, python)
+    grace = seconds_setting(GRACE_ENV, grace_period, env, DEFAULT_GRACE_S)
+    sample = seconds_setting(SAMPLE_ENV, sample_interval, env, DEFAULT_SAMPLE_S, minimum=0.1)
+    if parent_id is not None:
+        store.get_run(parent_id)  # NotFoundError names it
+
+    run_id = new_run_id(experiment)
+    run_dir = ws.run_dir(run_id)
+    _mkdir_private(ws.runs_dir)
+    run_dir.mkdir(mode=0o700)
+    try:
+        _mkdir_private(run_dir / LOG_FOLDER)
+        _mkdir_private(run_dir / "outputs")
+        # The workspace may live inside the source folder (a project-local .runtui): never snapshot it.
+        make_snapshot(source, run_dir / SNAPSHOT_FILE, exclude=[ws.home, ws.runs_dir])
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+    [rec] = store.create_runs(
+        [
+            NewRun(
+                id=run_id,
+                experiment=experiment,
+                status=RunStatus.QUEUED,
+                parent_id=parent_id,
+                display_name=display_name,
+                kind="submitted",
+                host=current_host(),
+                user=current_user(),
+                script=script,
+                arguments=tuple(args),
+                tags=tuple(tags.items()),
+            )
+        ]
+    )
+    spec = SupervisorSpec(
+        run_id=run_id,
+        store_url=ws.store_url,
+        home=str(ws.home),
+        runs_dir=str(ws.runs_dir),
+        command=command,
+        cwd=str(source),
+        env=env,
+        grace=grace,
+        sample_interval=sample,
+        heartbeat_interval=DEFAULT_HEARTBEAT_S,
+    )
+    spec_path = run_dir / SPEC_FILE
+    spec.write(spec_path)
+    try:
+        start_supervisor(spec_path)
+    except SubmitError as exc:
+        store.set_status(run_id, RunStatus.FAILED, error=str(exc), only_from=frozenset({RunStatus.QUEUED}))
+        raise
+    return rec
+
+
+def start_supervisor(spec_path: Path) -> None:
+    """Start `python -m runtui.execution.supervisor --spec PATH`, detached (own session, then a second fork).
+
+    Returns once the supervisor has read its spec and detached; raises SubmitError if it could not.
+    """
+    run_dir = spec_path.parent
+    env = dict(os.environ)
+    env.update(_runtui_pythonpath(env))
+    log_path = run_dir / SUPERVISOR_LOG
+    fd = os.open(log_path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runtui.execution.supervisor", "--spec", str(spec_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=fd,
+            stderr=fd,
+            cwd=run_dir,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError as exc:
+        raise SubmitError(f"cannot start the supervisor: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    try:
+        code = proc.wait(timeout=START_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        proc.kill()
+        proc.wait()
+        raise SubmitError(f"the supervisor did not start within {START_TIMEOUT_S:g} s (see {log_path})") from exc
+    if code != 0:
+        try:
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+        except OSError:
+            tail = ""
+        raise SubmitError(f"the supervisor failed to start (exit code {code}): {tail.strip() or 'no output'}")

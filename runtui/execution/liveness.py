@@ -1,0 +1,100 @@
+"""Is a run's owner (its supervisor, or the SDK process driving it) still alive? And what to do when not.
+
+On the owner's host the answer is exact: the owner pid exists and its create time matches the recorded one
+(a reused pid does not count). From another host, or when no owner was recorded, the run's heartbeat decides:
+owners heart-beat every few seconds, so a heartbeat older than `stale_after` means the owner is gone.
+
+`sweep_lost_runs` marks live runs whose owner is gone `NotResponding` (and a NotResponding run whose owner is
+back `Running` again); `finalize_lost` ends a lost run as `Failed` with the error "owner process lost".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from runtui.errors import RuntuiError
+from runtui.identity import current_host, same_process
+from runtui.status import TRANSITIONS, RunStatus
+
+if TYPE_CHECKING:
+    from runtui.store import RunRecord, Store
+
+# Owners heart-beat every HEARTBEAT_S; a few missed beats (a busy box, a slow shared store) are tolerated.
+HEARTBEAT_S = 5.0
+STALE_AFTER_S = 60.0
+LOST_ERROR = "owner process lost"
+
+
+def owner_alive(
+    record: RunRecord, *, now: float | None = None, stale_after: float = STALE_AFTER_S, host: str | None = None
+) -> bool | None:
+    """True/False when we can tell whether the run's owner lives; None when there is nothing to judge by.
+
+    Same host with a recorded owner: pid + create time, exactly. Otherwise: the heartbeat's age.
+    """
+    here = current_host() if host is None else host
+    if record.host == here and record.owner_pid is not None and record.owner_create_time is not None:
+        return same_process(record.owner_pid, record.owner_create_time)
+    if record.heartbeat_at is None:
+        return None
+    now = time.time() if now is None else now
+    return now - record.heartbeat_at <= stale_after
+
+
+def _live(store: Store, run_ids: Iterable[str] | None) -> list[RunRecord]:
+    if run_ids is not None:
+        return [r for r in store.get_runs_by_id(list(run_ids)) if r.status.is_live]
+    statuses = [s for s in RunStatus if s.is_live]
+    return list(store.query_runs(statuses=statuses))
+
+
+def sweep_lost_runs(
+    store: Store,
+    *,
+    run_ids: Iterable[str] | None = None,
+    stale_after: float = STALE_AFTER_S,
+    now: float | None = None,
+) -> list[RunRecord]:
+    """Mark live runs whose owner is gone `NotResponding`; returns the runs that changed status.
+
+    Runs that cannot be NotResponding by the status table (NotStarted, Queued, Preparing: nobody has driven
+    them yet) are left alone; `finalize_lost` can still end them. A NotResponding run whose owner is alive
+    again goes back to Running.
+    """
+    changed: list[RunRecord] = []
+    for rec in _live(store, run_ids):
+        alive = owner_alive(rec, now=now, stale_after=stale_after)
+        if alive is None:
+            continue
+        if not alive and RunStatus.NOT_RESPONDING in TRANSITIONS[rec.status]:
+            new, did = store.set_status(rec.id, RunStatus.NOT_RESPONDING, only_from=frozenset({rec.status}))
+        elif alive and rec.status == RunStatus.NOT_RESPONDING:
+            new, did = store.set_status(rec.id, RunStatus.RUNNING, only_from=frozenset({RunStatus.NOT_RESPONDING}))
+        else:
+            continue
+        if did:
+            changed.append(new)
+    return changed
+
+
+def finalize_lost(
+    store: Store, run_id: str, *, force: bool = False, stale_after: float = STALE_AFTER_S
+) -> tuple[RunRecord, bool]:
+    """End a run whose owner is gone as `Failed` ("owner process lost"); returns (run, whether it changed).
+
+    A finished run is left as it is (no error). A run whose owner is demonstrably alive is refused unless
+    `force`: its owner would keep writing to a run that says it has ended.
+    """
+    rec = store.get_run(run_id)
+    if rec.status.is_terminal:
+        return rec, False
+    if not force and owner_alive(rec, stale_after=stale_after) is True:
+        raise RuntuiError(
+            f"run {run_id} still has a live owner (pid {rec.owner_pid} on {rec.host}); cancel it instead, "
+            f"or finalize with force"
+        )
+    return store.set_status(
+        run_id, RunStatus.FAILED, error=LOST_ERROR, only_from=frozenset(s for s in RunStatus if s.is_live)
+    )

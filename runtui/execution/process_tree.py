@@ -1,0 +1,299 @@
+"""Process trees: who belongs to a run, how to signal them safely, and how to take them down.
+
+Three ideas keep this honest:
+
+- A process is identified by **pid + create time**. Pids are reused, so a pid alone may name a stranger by the
+  time we signal it. Every signal goes through `signal_process`, which checks the create time and then signals
+  through a pidfd (the pidfd pins the very process that was checked, so there is no window for reuse).
+- The supervisor is a **child subreaper** (`prctl(PR_SET_CHILD_SUBREAPER)`): a grandchild whose parent exits,
+  or that double-forks or calls `setsid`, is re-parented to the supervisor instead of init. So "the tree" is
+  simply every descendant of the supervisor, and nothing the script starts can slip out of it.
+- The subreaper **reaps its zombies itself** (`Reaper`), at once, instead of leaving them for init (which
+  reaps only every ~1.5 s on this machine kind). That is what makes "the tree is gone" observable in ms.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import psutil
+
+from runtui.errors import PermissionDeniedError
+
+PR_SET_CHILD_SUBREAPER = 36
+# Create times come from the same kernel counter each time; the tolerance only absorbs float round trips
+# through the store. Reusing a pid needs the whole pid space to wrap, which takes far longer than this.
+CREATE_TIME_TOLERANCE_S = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """One process, for good: its pid and the kernel's start time of that pid."""
+
+    pid: int
+    create_time: float
+
+    def matches(self, create_time: float | None) -> bool:
+        return create_time is not None and abs(create_time - self.create_time) < CREATE_TIME_TOLERANCE_S
+
+    def is_alive(self) -> bool:
+        """True while this very process exists and has not exited (a zombie counts as gone)."""
+        try:
+            proc = psutil.Process(self.pid)
+            return self.matches(proc.create_time()) and proc.status() != psutil.STATUS_ZOMBIE
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            return False
+        except psutil.AccessDenied:
+            # Another user's process: it exists; we cannot read its status, so trust the create time check.
+            return True
+
+
+def identity_of(pid: int) -> ProcessIdentity | None:
+    """The identity of a live pid, or None when there is no such process."""
+    try:
+        return ProcessIdentity(pid, psutil.Process(pid).create_time())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return None
+
+
+def self_identity() -> ProcessIdentity:
+    ident = identity_of(os.getpid())
+    assert ident is not None  # we are alive
+    return ident
+
+
+def set_child_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux >= 3.4). False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def signal_process(ident: ProcessIdentity, sig: int) -> bool:
+    """Send `sig` to exactly the process `ident` names. False when it is gone or its pid now names another process.
+
+    Raises PermissionDeniedError when the process belongs to someone we may not signal.
+    """
+    pidfd: int | None = None
+    try:
+        if hasattr(os, "pidfd_open"):
+            try:
+                # Opened before the check: from here on the fd refers to this process even if the pid is reused.
+                pidfd = os.pidfd_open(ident.pid)
+            except ProcessLookupError:
+                return False
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSYS, errno.EINVAL):
+                    raise
+                pidfd = None
+        try:
+            current = psutil.Process(ident.pid).create_time()
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            return False
+        except psutil.AccessDenied:
+            current = None
+        if current is not None and not ident.matches(current):
+            return False  # the pid was reused: never signal a stranger
+        if current is None:
+            # We could not read the create time, so we cannot prove identity: refuse.
+            raise PermissionDeniedError(f"cannot verify process {ident.pid} (permission denied); not signalled")
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, sig)
+        else:
+            os.kill(ident.pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError as exc:
+        raise PermissionDeniedError(
+            f"not allowed to send {signal_name(sig)} to process {ident.pid} (it belongs to another user)"
+        ) from exc
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def describe_exit(status: int) -> tuple[int, str | None]:
+    """A `waitpid` status as (exit code, signal name or None). Death by signal N gives exit code -N."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return -sig, signal_name(sig)
+    return os.waitstatus_to_exitcode(status), None
+
+
+class Reaper:
+    """Collects the exit status of every child of this process (our descendants, when we are a subreaper).
+
+    `subprocess.Popen.wait` must not be used for children started here: the reaper takes their status first.
+    Statuses of the pids in `watched` are kept for `status_of`; the rest are just reaped.
+    """
+
+    def __init__(self) -> None:
+        self.watched: set[int] = set()
+        self.statuses: dict[int, int] = {}
+
+    def watch(self, pid: int) -> None:
+        self.watched.add(pid)
+
+    def reap(self) -> int:
+        """Reap every child that has exited; returns how many were reaped."""
+        count = 0
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return count
+            if pid == 0:
+                return count
+            count += 1
+            if pid in self.watched:
+                self.statuses[pid] = status
+
+    def status_of(self, pid: int) -> int | None:
+        return self.statuses.get(pid)
+
+
+def descendants(root_pid: int) -> list[psutil.Process]:
+    """Every live (non-zombie) descendant of `root_pid`, children before grandchildren."""
+    try:
+        procs = psutil.Process(root_pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for p in procs:
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return out
+
+
+@dataclass
+class TerminationReport:
+    """What `terminate_tree` did."""
+
+    terminated: set[ProcessIdentity] = field(default_factory=set)  # got SIGTERM
+    killed: set[ProcessIdentity] = field(default_factory=set)  # still there after the grace period: SIGKILL
+    denied: list[str] = field(default_factory=list)  # processes we were not allowed to signal
+    survivors: list[ProcessIdentity] = field(default_factory=list)  # still alive when we gave up (should be empty)
+    seconds: float = 0.0
+
+
+class ProcessTree:
+    """The processes below `container` (normally this supervisor, a subreaper), remembered by identity.
+
+    `seen` keeps every identity ever observed in the tree, so after the tree is gone we can still tell
+    whether some pid (say, the owner of a child run) belonged to it.
+    """
+
+    def __init__(self, container_pid: int | None = None) -> None:
+        self.container_pid = os.getpid() if container_pid is None else container_pid
+        self.seen: set[ProcessIdentity] = set()
+
+    def members(self) -> list[psutil.Process]:
+        procs = descendants(self.container_pid)
+        for p in procs:
+            try:
+                self.seen.add(ProcessIdentity(p.pid, p.create_time()))
+            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+                continue
+        return procs
+
+    def identities(self) -> list[ProcessIdentity]:
+        out = []
+        for p in self.members():
+            try:
+                out.append(ProcessIdentity(p.pid, p.create_time()))
+            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+                continue
+        return out
+
+    def contains(self, pid: int | None, create_time: float | None) -> bool:
+        """Was (pid, create_time) ever seen in this tree?"""
+        if pid is None or create_time is None:
+            return False
+        return any(ident.pid == pid and ident.matches(create_time) for ident in self.seen)
+
+    def remember(self, ident: ProcessIdentity) -> None:
+        self.seen.add(ident)
+
+    def terminate(
+        self,
+        grace: float,
+        *,
+        wait: Callable[[float], None] | None = None,
+        reaper: Reaper | None = None,
+        kill_timeout: float = 10.0,
+    ) -> TerminationReport:
+        """SIGTERM every process of the tree, wait up to `grace` seconds, SIGKILL what is left, reap.
+
+        Processes that appear during the grace period (a dying script may still spawn) get SIGTERM too.
+        `wait(seconds)` sleeps until something may have changed (the supervisor wakes on SIGCHLD); by
+        default it sleeps briefly. Returns once no process of the tree is left, or after `kill_timeout`
+        more seconds of SIGKILL (then `survivors` names them: a process stuck in the kernel cannot be killed).
+        """
+        report = TerminationReport()
+        start = time.monotonic()
+        pause = wait or (lambda s: time.sleep(min(s, 0.005)))
+
+        def sweep(sig: int, done: set[ProcessIdentity]) -> list[ProcessIdentity]:
+            if reaper is not None:
+                reaper.reap()
+            live = self.identities()
+            for ident in live:
+                if ident in done:
+                    continue
+                done.add(ident)
+                try:
+                    signal_process(ident, sig)
+                except PermissionDeniedError as exc:
+                    report.denied.append(str(exc))
+            return live
+
+        deadline = start + max(0.0, grace)
+        while True:
+            live = sweep(signal.SIGTERM, report.terminated)
+            if not live:
+                report.seconds = time.monotonic() - start
+                return report
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            pause(min(remaining, 0.05))
+
+        kill_deadline = time.monotonic() + kill_timeout
+        while True:
+            live = sweep(signal.SIGKILL, report.killed)
+            if not live:
+                break
+            if time.monotonic() >= kill_deadline:
+                report.survivors = live
+                break
+            pause(0.05)
+        report.seconds = time.monotonic() - start
+        return report
+
+
+def alive(identities: Iterable[ProcessIdentity]) -> list[ProcessIdentity]:
+    """The identities among `identities` whose process still runs."""
+    return [ident for ident in identities if ident.is_alive()]

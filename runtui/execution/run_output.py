@@ -1,0 +1,153 @@
+"""A submitted run's output as the SDK shows it: waiting for the end while streaming the log, and log contents."""
+
+from __future__ import annotations
+
+import codecs
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from runtui.config import WorkspaceConfig
+from runtui.errors import RunFailedError, RuntuiError
+from runtui.execution.spec import LOG_FOLDER, OUTPUT_LOG, SUPERVISOR_LOG
+from runtui.status import RunStatus
+
+if TYPE_CHECKING:
+    from runtui.store import RunRecord, Store
+
+# Log files up to this size are returned whole by details_with_logs; bigger ones as their last TAIL_BYTES.
+TAIL_BYTES = 64 * 1024
+# Even with file and store events, look again at least this often (events can be missed on network filesystems).
+SAFETY_POLL_S = 1.0
+READ_CHUNK = 1024 * 1024
+
+
+class WaitTimeoutError(RuntuiError, TimeoutError):
+    """`wait_for_completion(timeout=...)` ran out of time; the run goes on."""
+
+
+class _LogFollower:
+    """Reads what was appended to a log file since the last call, decoding UTF-8 across chunk boundaries."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def read_new(self, final: bool = False) -> str:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(0, 2)
+                size = fh.tell()
+                if size < self.offset:  # truncated or replaced: start over
+                    self.offset = 0
+                    self._decoder.reset()
+                fh.seek(self.offset)
+                parts = []
+                while True:
+                    data = fh.read(READ_CHUNK)
+                    if not data:
+                        break
+                    self.offset += len(data)
+                    parts.append(self._decoder.decode(data))
+        except FileNotFoundError:
+            parts = []
+        if final:
+            parts.append(self._decoder.decode(b"", final=True))
+        return "".join(parts)
+
+
+def wait_for_completion(
+    store: Store,
+    ws: WorkspaceConfig,
+    run_id: str,
+    show_output: bool = False,
+    raise_on_error: bool = True,
+    timeout: float | None = None,
+    out: TextIO | None = None,
+) -> RunRecord:
+    """Block until the run is Completed/Failed/Canceled; returns its final record.
+
+    `show_output`: copy the run's `logs/output.log` to `out` (stdout) as it grows, until the run has ended
+    and the log is drained (the supervisor sets the final status only after the script's output is written).
+    `raise_on_error`: a Failed or Canceled run raises RunFailedError with its error text.
+    `timeout` (seconds): raises WaitTimeoutError when the run is still going by then.
+    """
+    from runtui.watch import CombinedWatcher, folder_watcher, store_watcher
+
+    stream = sys.stdout if out is None else out
+    deadline = None if timeout is None else time.monotonic() + timeout
+    log_dir = ws.run_dir(run_id) / LOG_FOLDER
+    follower = _LogFollower(log_dir / OUTPUT_LOG) if show_output else None
+    rec = store.get_run(run_id)
+    watchers = [store_watcher(ws.store_url)]
+    if follower is not None and log_dir.is_dir():
+        watchers.append(folder_watcher(log_dir))
+    with CombinedWatcher(watchers) as watcher:
+        sub = watcher.subscribe()
+        while True:
+            rec = store.get_run(run_id)
+            done = rec.status.is_terminal
+            if follower is not None:
+                text = follower.read_new(final=done)
+                if text:
+                    stream.write(text)
+                    stream.flush()
+            if done:
+                break
+            wait = SAFETY_POLL_S
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WaitTimeoutError(
+                        f"run {run_id} is still {rec.status.value} after {timeout:g} s; it goes on running"
+                    )
+                wait = min(wait, remaining)
+            sub.wait(wait)
+    if raise_on_error and rec.status in (RunStatus.FAILED, RunStatus.CANCELED):
+        detail = f": {rec.error}" if rec.error else ""
+        raise RunFailedError(f"run {run_id} ended {rec.status.value}{detail}")
+    return rec
+
+
+def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
+    """The file's text; for a file over `limit` bytes, a note saying so and its last `limit` bytes."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        if size <= limit:
+            fh.seek(0)
+            return fh.read().decode("utf-8", errors="replace")
+        fh.seek(size - limit)
+        data = fh.read()
+    # Start at a line boundary when there is one in the tail.
+    cut = data.find(b"\n")
+    if 0 <= cut < len(data) - 1:
+        data = data[cut + 1 :]
+    skipped = size - len(data)
+    return f"[... {skipped} bytes omitted; {size} bytes in all, the last {len(data)} follow ...]\n" + data.decode(
+        "utf-8", errors="replace"
+    )
+
+
+def details_with_logs(ws: WorkspaceConfig, run_id: str, limit: int = TAIL_BYTES) -> dict[str, str]:
+    """`logs/<name>` -> content for each file in the run's logs folder (the last `limit` bytes of a big one),
+    plus `supervisor.log` when the supervisor wrote anything (it explains a run that failed to start)."""
+    run_dir = ws.run_dir(run_id)
+    out: dict[str, str] = {}
+    log_dir = run_dir / LOG_FOLDER
+    if log_dir.is_dir():
+        for p in sorted(log_dir.iterdir()):
+            if p.is_file():
+                try:
+                    out[f"{LOG_FOLDER}/{p.name}"] = read_tail(p, limit)
+                except OSError as exc:
+                    out[f"{LOG_FOLDER}/{p.name}"] = f"[cannot read {p}: {exc.strerror or exc}]"
+    sup = run_dir / SUPERVISOR_LOG
+    try:
+        if sup.stat().st_size > 0:
+            out[SUPERVISOR_LOG] = read_tail(sup, limit)
+    except OSError:
+        pass
+    return out

@@ -1,0 +1,87 @@
+"""What a supervisor needs to run one submitted script, written by `submit_run` as `supervisor.json`.
+
+A file (mode 0600, in the run's 0700 folder) rather than command-line arguments: arguments are visible to
+every user in `ps`, and `environment_variables` may hold secrets. The supervisor's own environment (inherited
+from the submitting process) is the base of the script's environment; only additions are stored here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from runtui.errors import SubmitError, ValidationError
+
+SPEC_FILE = "supervisor.json"
+LOG_FOLDER = "logs"
+OUTPUT_LOG = "output.log"
+SUPERVISOR_LOG = "supervisor.log"
+
+# Per-submit settings: the keyword of submit_run, else the variable in `environment_variables`, else in the
+# submitting process's environment, else the default.
+GRACE_ENV = "RUNTUI_CANCEL_GRACE"
+SAMPLE_ENV = "RUNTUI_SAMPLE_INTERVAL"
+DEFAULT_GRACE_S = 10.0
+DEFAULT_SAMPLE_S = 5.0
+DEFAULT_HEARTBEAT_S = 5.0
+
+
+@dataclass(frozen=True)
+class SupervisorSpec:
+    run_id: str
+    store_url: str
+    home: str
+    runs_dir: str
+    command: list[str]
+    cwd: str
+    env: dict[str, str] = field(default_factory=dict)
+    grace: float = DEFAULT_GRACE_S
+    sample_interval: float = DEFAULT_SAMPLE_S
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_S
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.runs_dir) / self.run_id
+
+    @property
+    def log_file(self) -> Path:
+        return self.run_dir / LOG_FOLDER / OUTPUT_LOG
+
+    def write(self, path: Path) -> None:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(asdict(self), fh)
+
+    @classmethod
+    def read(cls, path: Path) -> SupervisorSpec:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except (OSError, ValueError, TypeError) as exc:
+            raise SubmitError(f"cannot read the supervisor spec {path}: {exc}") from exc
+
+
+def seconds_setting(
+    name: str, explicit: float | None, script_env: dict[str, str], default: float, *, minimum: float = 0.0
+) -> float:
+    """A duration setting by precedence (see above); a bad value is a ValidationError naming where it came from."""
+    if explicit is not None:
+        raw: object = explicit
+        where = "argument"
+    elif name in script_env:
+        raw, where = script_env[name], f"environment_variables[{name!r}]"
+    elif name in os.environ:
+        raw, where = os.environ[name], f"${name}"
+    else:
+        return default
+    if isinstance(raw, bool):
+        raise ValidationError(f"{name} ({where}) must be a number of seconds, not {raw!r}")
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name} ({where}) must be a number of seconds, not {raw!r}") from exc
+    if not value >= minimum or value == float("inf"):
+        raise ValidationError(f"{name} ({where}) must be a finite number >= {minimum:g}, not {raw!r}")
+    return value

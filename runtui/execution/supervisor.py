@@ -1,0 +1,478 @@
+"""The supervisor of one submitted run: `python -m runtui.execution.supervisor --spec RUN_DIR/supervisor.json`.
+
+Started detached by `launch.start_supervisor` (own session, stdin /dev/null, a second fork). It
+- becomes a child subreaper, so everything the script spawns stays its descendant (see `process_tree`),
+- records itself as the run's owner (pid + create time) and moves the run Queued -> Preparing -> Starting,
+- starts the script (cwd = source folder; RUNTUI_RUN_ID, RUNTUI_STORE_URL, RUNTUI_HOME, RUNTUI_RUNS_DIR,
+  PYTHONUNBUFFERED=1 added to the environment), stdout and stderr appended to `logs/output.log`; stdout goes
+  to the file directly, stderr through a pipe so that its tail (the traceback) is kept for the error,
+- records the script's pid + create time and sets Running,
+- heart-beats, samples the tree's CPU/RSS/threads/processes (and GPU) into `sys/...` metrics,
+- watches the store (file events, `runtui.watch`) and on CancelRequested takes the whole tree down:
+  SIGTERM, the grace period, SIGKILL, then Canceled,
+- when the script exits: stops what it left running, and sets Completed (exit 0, unless the script already
+  ended the run itself), or Failed with the exit code or signal and the stderr tail as the error,
+- ends child runs whose owner was a process of the tree and that are still open (Canceled on cancel).
+
+It wakes on SIGCHLD and on store changes through one self-pipe, so reacting takes milliseconds, not a poll.
+A SIGTERM/SIGINT sent to the supervisor itself is handled like a cancel request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import select
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from runtui.execution.spec import SupervisorSpec
+from runtui.status import RunStatus
+
+if TYPE_CHECKING:
+    import subprocess
+
+    from runtui.execution.process_tree import ProcessTree, Reaper
+    from runtui.store import Store
+
+STATUS_POLL_S = 2.0  # look at the store at least this often, even without a file event
+STDERR_TAIL_BYTES = 32 * 1024
+ERROR_TAIL_LINES = 60
+ERROR_TAIL_CHARS = 8000
+PUMP_JOIN_S = 5.0
+
+LIVE = frozenset(s for s in RunStatus if s.is_live)
+S = RunStatus
+
+
+def log(message: str) -> None:
+    """A line in the supervisor's own log (RUN_DIR/supervisor.log)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{stamp} supervisor[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+
+
+class StderrPump(threading.Thread):
+    """Copies the script's stderr into the log file and keeps its last bytes for the error message."""
+
+    def __init__(self, pipe_fd: int, log_fd: int) -> None:
+        super().__init__(name="stderr-pump", daemon=True)
+        self.pipe_fd = pipe_fd
+        self.log_fd = log_fd
+        self.tail: deque[bytes] = deque()
+        self._tail_size = 0
+
+    def run(self) -> None:
+        try:
+            while True:
+                try:
+                    data = os.read(self.pipe_fd, 65536)
+                except InterruptedError:
+                    continue
+                if not data:
+                    return
+                view = memoryview(data)
+                while view:
+                    written = os.write(self.log_fd, view)
+                    view = view[written:]
+                self.tail.append(data)
+                self._tail_size += len(data)
+                while self._tail_size - len(self.tail[0]) >= STDERR_TAIL_BYTES:
+                    self._tail_size -= len(self.tail.popleft())
+        except OSError as exc:
+            log(f"stderr copy stopped: {exc}")
+        finally:
+            os.close(self.pipe_fd)
+
+    def text(self) -> str:
+        data = b"".join(self.tail).decode("utf-8", errors="replace")
+        lines = data.rstrip("\n").splitlines()[-ERROR_TAIL_LINES:]
+        return "\n".join(lines)[-ERROR_TAIL_CHARS:]
+
+
+class Supervisor:
+    def __init__(self, spec: SupervisorSpec) -> None:
+        self.spec = spec
+        self.run_id = spec.run_id
+        self.stop_reason: str | None = None
+        self.canceled = False
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self.store: Store
+        self.tree: ProcessTree
+        self.reaper: Reaper
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.pump: StderrPump | None = None
+        self.log_fd = -1
+
+    # ------------------------------------------------------------------ waking up
+
+    def poke(self) -> None:
+        """Wake the main loop (from any thread)."""
+        with contextlib.suppress(BlockingIOError):  # a full pipe wakes the loop anyway
+            os.write(self._wake_w, b"!")
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until a signal (SIGCHLD, SIGTERM), a store change, or `timeout`."""
+        with contextlib.suppress(InterruptedError):
+            select.select([self._wake_r], [], [], max(0.0, timeout))
+        while True:
+            try:
+                if not os.read(self._wake_r, 4096):
+                    break
+            except BlockingIOError:
+                break
+
+    def _on_stop_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.stop_reason = f"the supervisor received {signal.Signals(signum).name}"
+
+    def _install_signals(self) -> None:
+        signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
+        # Python-level handlers (not SIG_IGN): they are reset to the default in the script at exec.
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGHUP, lambda *_: None)
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+
+    # ------------------------------------------------------------------ store helpers
+
+    def _safely(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """A store call whose failure (a store briefly away) must not end supervision."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            log(f"{what} failed: {exc}")
+            return None
+
+    def _status(self) -> RunStatus:
+        return self.store.get_run(self.run_id).status
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self) -> int:
+        from runtui.execution.process_tree import ProcessTree, Reaper, set_child_subreaper
+        from runtui.store import open_store
+
+        if not set_child_subreaper():
+            log("could not become a child subreaper; orphaned grandchildren may escape supervision")
+        self._install_signals()
+        self.store = open_store(self.spec.store_url)
+        self.tree = ProcessTree()
+        self.reaper = Reaper()
+        try:
+            self._supervise()
+            return 0
+        except BaseException as exc:
+            log("unexpected error:\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            self._emergency(exc)
+            return 1
+        finally:
+            if self.log_fd >= 0:
+                os.close(self.log_fd)
+
+    def _emergency(self, exc: BaseException) -> None:
+        try:
+            report = self.tree.terminate(min(self.spec.grace, 2.0), wait=self.wait, reaper=self.reaper)
+            if report.terminated:
+                log(f"stopped {len(report.terminated)} processes of the run")
+        except Exception as err:
+            log(f"could not stop the run's processes: {err}")
+        self._safely(
+            "recording the failure",
+            self.store.set_status,
+            self.run_id,
+            S.FAILED,
+            error=f"supervisor error: {type(exc).__name__}: {exc}",
+            only_from=LIVE,
+        )
+
+    def _supervise(self) -> None:
+        from runtui.execution.process_tree import self_identity
+        from runtui.watch import store_watcher
+
+        me = self_identity()
+        rec, changed = self.store.set_status(
+            self.run_id,
+            S.PREPARING,
+            only_from=frozenset({S.QUEUED, S.NOT_STARTED}),
+            owner_pid=me.pid,
+            owner_create_time=me.create_time,
+        )
+        if not changed:
+            self._not_started(rec.status)
+            return
+        watcher = store_watcher(self.spec.store_url)
+        sub = watcher.subscribe()
+        watcher.add_listener(self.poke)
+        try:
+            rec, changed = self.store.set_status(self.run_id, S.STARTING, only_from=frozenset({S.PREPARING}))
+            if not changed:
+                self._not_started(rec.status)
+                return
+            if not self._start_script():
+                return
+            self._loop(sub)
+        finally:
+            watcher.close()
+
+    def _not_started(self, status: RunStatus) -> None:
+        """The run changed under us before the script started (typically: canceled while queued)."""
+        if status == S.CANCEL_REQUESTED:
+            self.store.set_status(self.run_id, S.CANCELED, only_from=frozenset({S.CANCEL_REQUESTED}))
+            log("canceled before the script started")
+        else:
+            log(f"not starting the script: the run is {status.value}")
+
+    def _start_script(self) -> bool:
+        import subprocess
+
+        from runtui.execution.process_tree import identity_of
+
+        spec = self.spec
+        self.log_fd = os.open(spec.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        env = dict(os.environ)
+        env.update(spec.env)
+        env.update(
+            RUNTUI_RUN_ID=spec.run_id,
+            RUNTUI_STORE_URL=spec.store_url,
+            RUNTUI_HOME=spec.home,
+            RUNTUI_RUNS_DIR=spec.runs_dir,
+            PYTHONUNBUFFERED="1",
+        )
+        try:
+            self.proc = subprocess.Popen(
+                spec.command,
+                cwd=spec.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self.log_fd,
+                stderr=subprocess.PIPE,
+                close_fds=True,
+            )
+        except OSError as exc:
+            message = f"cannot start {spec.command[0]}: {exc.strerror or exc}"
+            os.write(self.log_fd, (message + "\n").encode())
+            self.store.set_status(self.run_id, S.FAILED, error=message, only_from=LIVE)
+            log(message)
+            return False
+        proc = self.proc
+        self.reaper.watch(proc.pid)
+        assert proc.stderr is not None
+        # Take the raw fd and drop the file object, so that only the pump owns (and closes) it.
+        pipe_fd = os.dup(proc.stderr.fileno())
+        proc.stderr.close()
+        proc.stderr = None
+        self.pump = StderrPump(pipe_fd, self.log_fd)
+        self.pump.start()
+        ident = identity_of(proc.pid)
+        if ident is not None:
+            self.tree.remember(ident)
+            self._safely(
+                "recording the script's pid",
+                self.store.update_run,
+                self.run_id,
+                pid=ident.pid,
+                pid_create_time=ident.create_time,
+            )
+        self._safely(
+            "setting Running",
+            self.store.set_status,
+            self.run_id,
+            S.RUNNING,
+            only_from=frozenset({S.QUEUED, S.PREPARING, S.STARTING}),
+        )
+        log(f"started {spec.command!r} as pid {proc.pid}")
+        return True
+
+    def _loop(self, sub: Any) -> None:
+        from runtui.execution.sampling import TreeSampler, load_gpu_probe
+
+        assert self.proc is not None
+        pid = self.proc.pid
+        sampler = TreeSampler(load_gpu_probe())
+        now = time.monotonic()
+        next_beat = now + self.spec.heartbeat_interval
+        next_sample = now + self.spec.sample_interval
+        next_check = now + STATUS_POLL_S
+        try:
+            while True:
+                self.reaper.reap()
+                status = self.reaper.status_of(pid)
+                if status is not None:
+                    self._script_exited(status)
+                    return
+                if self.stop_reason is not None:
+                    self._cancel(self.stop_reason)
+                    return
+                now = time.monotonic()
+                if sub.changed() or now >= next_check:
+                    next_check = now + STATUS_POLL_S
+                    current = self._safely("reading the run's status", self._status)
+                    if current in (S.CANCEL_REQUESTED, S.CANCELED):
+                        self._cancel(None)
+                        return
+                if now >= next_beat:
+                    next_beat = now + self.spec.heartbeat_interval
+                    self._safely("heart-beating", self.store.heartbeat, [self.run_id])
+                if now >= next_sample:
+                    next_sample = now + self.spec.sample_interval
+                    self._sample(sampler)
+                self.wait(min(next_beat, next_sample, next_check) - time.monotonic())
+        finally:
+            sampler.close()
+
+    def _sample(self, sampler: Any) -> None:
+        try:
+            points = sampler.sample(self.tree.members()).points(self.run_id)
+        except Exception as exc:
+            log(f"sampling failed: {exc}")
+            return
+        self._safely("writing system metrics", self.store.write_metrics, points)
+
+    # ------------------------------------------------------------------ endings
+
+    def _join_pump(self) -> None:
+        if self.pump is not None:
+            self.pump.join(PUMP_JOIN_S)
+            if self.pump.is_alive():
+                log("stderr is still held open by a process outside the tree; not waiting for it")
+
+    def _exit_of_script(self) -> tuple[int | None, str | None]:
+        from runtui.execution.process_tree import describe_exit
+
+        assert self.proc is not None
+        self.reaper.reap()
+        status = self.reaper.status_of(self.proc.pid)
+        if status is None:
+            return None, None
+        code, sig = describe_exit(status)
+        self.proc.returncode = code  # so that Popen never tries to reap it again
+        return code, sig
+
+    def _cancel(self, reason: str | None) -> None:
+        """Take the whole tree down (SIGTERM, grace, SIGKILL) and mark the run Canceled."""
+        self.canceled = True
+        started = time.monotonic()
+        log(f"canceling ({reason or 'cancel requested'}): SIGTERM to the tree, {self.spec.grace:g} s grace")
+        report = self.tree.terminate(self.spec.grace, wait=self.wait, reaper=self.reaper)
+        self._join_pump()
+        code, _ = self._exit_of_script()
+        notes = []
+        if report.killed:
+            notes.append(f"{len(report.killed)} processes ignored SIGTERM for {self.spec.grace:g} s and were killed")
+        notes.extend(report.denied)
+        if report.survivors:
+            notes.append(f"processes still alive after SIGKILL: {', '.join(str(i.pid) for i in report.survivors)}")
+        if reason:
+            notes.insert(0, reason)
+        log(f"tree gone after {time.monotonic() - started:.3f} s; " + ("; ".join(notes) or "all exited on SIGTERM"))
+        self.store.set_status(
+            self.run_id,
+            S.CANCELED,
+            error="\n".join(notes) or None,
+            exit_code=code,
+            only_from=LIVE,
+        )
+        self._finish_descendants()
+
+    def _script_exited(self, status: int) -> None:
+        from runtui.execution.process_tree import describe_exit
+
+        code, sig = describe_exit(status)
+        assert self.proc is not None
+        self.proc.returncode = code
+        leftovers = self.tree.identities()
+        if leftovers:
+            log(f"the script exited and left {len(leftovers)} processes running; stopping them")
+            self.tree.terminate(self.spec.grace, wait=self.wait, reaper=self.reaper)
+        self._join_pump()
+        tail = self.pump.text() if self.pump is not None else ""
+        log(f"script exited: {'signal ' + sig if sig else f'code {code}'}")
+        for _ in range(5):
+            current = self._status()
+            if current.is_terminal:
+                # The script ended the run itself (run.complete()/fail()), or someone else did: keep that.
+                self.store.update_run(self.run_id, exit_code=code)
+                break
+            if current == S.CANCEL_REQUESTED:
+                self.canceled = True
+                target, error = S.CANCELED, None
+            elif sig is not None:
+                target, error = S.FAILED, f"killed by signal {sig}" + (f"\n{tail}" if tail else "")
+            elif code == 0:
+                target, error = S.COMPLETED, None
+            else:
+                target, error = S.FAILED, f"script exited with code {code}" + (f"\n{tail}" if tail else "")
+            _, changed = self.store.set_status(
+                self.run_id, target, error=error, exit_code=code, only_from=frozenset({current})
+            )
+            if changed:
+                break
+        self._finish_descendants()
+
+    def _finish_descendants(self) -> None:
+        """End the open child runs whose owner was a process of this tree (it is gone now).
+
+        On cancel they become Canceled. Otherwise, open children of a dead owner become Failed ("owner process
+        lost"), except NotStarted/Queued ones, which nobody had started (they stay as they are).
+        """
+        from runtui.execution.liveness import LOST_ERROR
+        from runtui.execution.process_tree import ProcessIdentity
+        from runtui.identity import current_host
+
+        here = current_host()
+        descendants = self._safely("listing child runs", self.store.descendants, self.run_id) or []
+        for d in descendants:
+            if not d.status.is_live or d.owner_pid is None or d.owner_create_time is None:
+                continue
+            ours = self.tree.contains(d.owner_pid, d.owner_create_time) or d.host == here
+            if not ours or ProcessIdentity(d.owner_pid, d.owner_create_time).is_alive():
+                continue  # a live owner (e.g. a submitted child's own supervisor) ends its run itself
+            if self.canceled or d.status == S.CANCEL_REQUESTED:
+                target, error = S.CANCELED, None
+            elif d.status in (S.NOT_STARTED, S.QUEUED):
+                continue
+            else:
+                target, error = S.FAILED, f"{LOST_ERROR}: the submitted script that owned it exited"
+            self._safely(
+                f"ending child run {d.id}",
+                self.store.set_status,
+                d.id,
+                target,
+                error=error,
+                only_from=frozenset({d.status}),
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m runtui.execution.supervisor", description="Supervise one submitted runtui run."
+    )
+    parser.add_argument("--spec", required=True, type=Path, help="the run's supervisor.json")
+    parser.add_argument("--foreground", action="store_true", help="do not detach (for debugging)")
+    ns = parser.parse_args(argv)
+
+    from runtui.errors import SubmitError
+
+    try:
+        spec = SupervisorSpec.read(ns.spec)
+    except SubmitError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    # Second fork: the starter (already a session leader, via start_new_session) exits at once, which tells
+    # the submitting process that we are up; we are re-parented away from it and never become its zombie.
+    if not ns.foreground and os.fork() != 0:
+        os._exit(0)
+    return Supervisor(spec).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

