@@ -63,5 +63,5 @@ def test_parse_status_accepts_spellings(text: str) -> None:
 
 
 def test_parse_status_rejects_unknown_with_the_choices() -> None:
-    with pytest.raises(ValidationError, match="unknown status 'sleeping'.*Running"):
+    with pytest.raises(ValidationError, match=r"unknown status 'sleeping'.*Running"):
         parse_status("sleeping")

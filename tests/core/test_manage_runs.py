@@ -94,9 +94,8 @@ def test_create_children_is_one_transaction(ws: Workspace) -> None:
 
 
 def test_grandchildren_and_recursive_children(ws: Workspace) -> None:
-    with Experiment(ws, "deep").start_logging() as root:
-        with root.child_run() as child, child.child_run() as grandchild:
-            grandchild.tag("deep")
+    with Experiment(ws, "deep").start_logging() as root, root.child_run() as child, child.child_run() as grandchild:
+        grandchild.tag("deep")
     assert [r.id for r in root.get_children()] == [child.id]
     assert {r.id for r in root.get_children(recursive=True)} == {child.id, grandchild.id}
     assert [r.id for r in root.get_children(recursive=True, tags="deep")] == [grandchild.id]
@@ -161,7 +160,7 @@ def test_fail_turns_completed_into_failed_but_not_back(ws: Workspace) -> None:
     run.fail("found a bug in the evaluation afterwards")
     assert run.get_status() == "Failed"
     assert run.get_details()["error"]["message"] == "found a bug in the evaluation afterwards"
-    with pytest.raises(InvalidTransitionError, match="Failed.*Completed"):
+    with pytest.raises(InvalidTransitionError, match=r"Failed.*Completed"):
         run.complete()
 
 

@@ -80,7 +80,7 @@ def test_newer_schema_is_refused(store_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE store_meta SET schema_version = 999"))
     Store._schema_ready.discard(store_url)
-    with pytest.raises(StoreVersionError, match="newer runtui.*schema version 999"):
+    with pytest.raises(StoreVersionError, match=r"newer runtui.*schema version 999"):
         Store(store_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE store_meta SET schema_version = 1"))
