@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from runtui.errors import RuntuiError
-from runtui.identity import current_host, same_process
+from runtui.identity import current_host
 from runtui.status import TRANSITIONS, RunStatus
 
 if TYPE_CHECKING:
@@ -36,7 +36,10 @@ def owner_alive(
     """
     here = current_host() if host is None else host
     if record.host == here and record.owner_pid is not None and record.owner_create_time is not None:
-        return same_process(record.owner_pid, record.owner_create_time)
+        from runtui.execution.process_tree import ProcessIdentity
+
+        # A zombie (exited, not yet reaped by init) counts as gone.
+        return ProcessIdentity(record.owner_pid, record.owner_create_time).is_alive()
     if record.heartbeat_at is None:
         return None
     now = time.time() if now is None else now
@@ -79,13 +82,35 @@ def sweep_lost_runs(
     return changed
 
 
+def stop_orphaned_script(record: RunRecord, grace: float = 10.0) -> int:
+    """Stop a submitted run's script (and its descendants) that outlived its supervisor; returns how many
+    processes were signalled. Only on the run's host, and only the very process recorded (pid + create time)."""
+    from runtui.execution.process_tree import ProcessIdentity, ProcessTree
+
+    if record.host != current_host() or record.pid is None or record.pid_create_time is None:
+        return 0
+    if record.pid == record.owner_pid:
+        return 0  # an interactive run: the process is the owner itself, and it is gone
+    tree = ProcessTree(root=ProcessIdentity(record.pid, record.pid_create_time))
+    report = tree.terminate(grace)
+    return len(report.terminated)
+
+
 def finalize_lost(
-    store: Store, run_id: str, *, force: bool = False, stale_after: float = STALE_AFTER_S
+    store: Store,
+    run_id: str,
+    *,
+    force: bool = False,
+    stale_after: float = STALE_AFTER_S,
+    stop_script: bool = True,
+    grace: float = 10.0,
 ) -> tuple[RunRecord, bool]:
     """End a run whose owner is gone as `Failed` ("owner process lost"); returns (run, whether it changed).
 
     A finished run is left as it is (no error). A run whose owner is demonstrably alive is refused unless
-    `force`: its owner would keep writing to a run that says it has ended.
+    `force`: its owner would keep writing to a run that says it has ended. With `stop_script`, a submitted
+    script that outlived its supervisor on this host is stopped first (SIGTERM, `grace`, SIGKILL): a run marked
+    Failed should not go on using the machine unseen.
     """
     rec = store.get_run(run_id)
     if rec.status.is_terminal:
@@ -95,6 +120,11 @@ def finalize_lost(
             f"run {run_id} still has a live owner (pid {rec.owner_pid} on {rec.host}); cancel it instead, "
             f"or finalize with force"
         )
+    error = LOST_ERROR
+    if stop_script and rec.kind == "submitted":
+        stopped = stop_orphaned_script(rec, grace)
+        if stopped:
+            error += f"; its script was still running and was stopped ({stopped} processes)"
     return store.set_status(
-        run_id, RunStatus.FAILED, error=LOST_ERROR, only_from=frozenset(s for s in RunStatus if s.is_live)
+        run_id, RunStatus.FAILED, error=error, only_from=frozenset(s for s in RunStatus if s.is_live)
     )

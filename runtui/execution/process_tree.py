@@ -206,12 +206,24 @@ class ProcessTree:
     whether some pid (say, the owner of a child run) belonged to it.
     """
 
-    def __init__(self, container_pid: int | None = None) -> None:
+    def __init__(self, container_pid: int | None = None, *, root: ProcessIdentity | None = None) -> None:
+        """The descendants of `container_pid` (default: this process); or, with `root`, that process (if its
+        identity still matches) and its descendants: for a tree whose supervisor is gone."""
         self.container_pid = os.getpid() if container_pid is None else container_pid
+        self.root = root
         self.seen: set[ProcessIdentity] = set()
 
     def members(self) -> list[psutil.Process]:
-        procs = descendants(self.container_pid)
+        if self.root is not None:
+            if not self.root.is_alive():
+                return []
+            try:
+                top = psutil.Process(self.root.pid)
+            except psutil.NoSuchProcess:
+                return []
+            procs = [top, *descendants(self.root.pid)]
+        else:
+            procs = descendants(self.container_pid)
         for p in procs:
             try:
                 self.seen.add(ProcessIdentity(p.pid, p.create_time()))
@@ -223,9 +235,12 @@ class ProcessTree:
         out = []
         for p in self.members():
             try:
-                out.append(ProcessIdentity(p.pid, p.create_time()))
+                ident = ProcessIdentity(p.pid, p.create_time())
             except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
                 continue
+            if self.root is not None and ident.pid == self.root.pid and not self.root.matches(ident.create_time):
+                continue
+            out.append(ident)
         return out
 
     def contains(self, pid: int | None, create_time: float | None) -> bool:
@@ -274,6 +289,7 @@ class ProcessTree:
         while True:
             live = sweep(signal.SIGTERM, report.terminated)
             if not live:
+                self._finish_reaping(reaper, pause)
                 report.seconds = time.monotonic() - start
                 return report
             remaining = deadline - time.monotonic()
@@ -290,8 +306,25 @@ class ProcessTree:
                 report.survivors = live
                 break
             pause(0.05)
+        self._finish_reaping(reaper, pause)
         report.seconds = time.monotonic() - start
         return report
+
+    def _finish_reaping(self, reaper: Reaper | None, pause: Callable[[float], None], limit: float = 2.0) -> None:
+        """Reap the zombies left behind: a dead process's own dead children reach us only after it is reaped."""
+        if reaper is None or self.root is not None or self.container_pid != os.getpid():
+            return
+        deadline = time.monotonic() + limit
+        while True:
+            reaper.reap()
+            try:
+                if not psutil.Process(self.container_pid).children():
+                    return
+            except psutil.NoSuchProcess:
+                return
+            if time.monotonic() >= deadline:
+                return
+            pause(0.01)
 
 
 def alive(identities: Iterable[ProcessIdentity]) -> list[ProcessIdentity]:
