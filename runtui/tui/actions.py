@@ -1,0 +1,95 @@
+"""The TUI's actions on runs, through the SDK (`runtui.core`): the same code paths as the CLI and scripts.
+
+Blocking (store writes, process checks): called from worker threads. Each returns the message to show;
+failures raise `RuntuiError` (or OSError) and the caller shows them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from runtui.errors import ValidationError
+from runtui.ids import check_key
+from runtui.status import RunStatus
+
+if TYPE_CHECKING:
+    from runtui.config import WorkspaceConfig
+    from runtui.core import Run, Workspace
+
+
+def _workspace(config: WorkspaceConfig) -> Workspace:
+    from runtui.core.workspace import Workspace
+
+    return Workspace._from(config)
+
+
+def _run(config: WorkspaceConfig, run_id: str) -> Run:
+    from runtui.core.run import Run
+
+    return Run.get(_workspace(config), run_id)
+
+
+def why_not_cancel(status: RunStatus) -> str | None:
+    """Why cancel does nothing for a run in `status` (None when it can be canceled)."""
+    if status.is_terminal:
+        return f"it already ended ({status.value}): there is nothing to cancel"
+    if status == RunStatus.CANCEL_REQUESTED:
+        return "a cancel was already requested: its owner is stopping it"
+    return None
+
+
+def why_not_fail(status: RunStatus) -> str | None:
+    """Why fail does nothing for a run in `status` (a Completed run may still be marked Failed)."""
+    if status == RunStatus.FAILED:
+        return "it is already Failed"
+    if status == RunStatus.CANCELED:
+        return "it was Canceled: a canceled run cannot be marked Failed"
+    return None
+
+
+def cancel(config: WorkspaceConfig, run_id: str) -> str:
+    run = _run(config, run_id)
+    changed = run.cancel(wait=False)
+    status = run.record.status
+    if not changed:
+        reason = why_not_cancel(status)
+        return f"{run.name}: nothing to cancel ({reason or status.value})"
+    if status == RunStatus.CANCELED:
+        return f"{run.name}: Canceled (its owner was gone, so it was finalized directly)"
+    return f"{run.name}: cancel requested; its owner is stopping it"
+
+
+def fail(config: WorkspaceConfig, run_id: str, reason: str) -> str:
+    run = _run(config, run_id)
+    run.fail(reason.strip() or "marked Failed from the runtui TUI")
+    return f"{run.name}: marked Failed"
+
+
+def parse_tag(text: str) -> tuple[str, str | None]:
+    """`key=value` or `key` (a key-only tag). Raises ValidationError with a message for the user."""
+    raw = text.strip()
+    if not raw:
+        raise ValidationError("type a tag as key=value, or just key")
+    key, sep, value = raw.partition("=")
+    key = key.strip()
+    if not key:
+        raise ValidationError("a tag needs a key before '=' (key=value)")
+    check_key(key, "tag key")
+    if sep and not value.strip():
+        raise ValidationError(f"nothing after '=': type {key}=VALUE, or just {key} for a key-only tag")
+    return key, (value.strip() if sep else None)
+
+
+def tag(config: WorkspaceConfig, run_id: str, key: str, value: str | None) -> str:
+    run = _run(config, run_id)
+    run.tag(key, value)
+    shown = key if value is None else f"{key}={value}"
+    return f"{run.name}: tagged {shown}"
+
+
+def remove_tag(config: WorkspaceConfig, run_id: str, key: str) -> str:
+    run = _run(config, run_id)
+    removed = run.remove_tags([key.strip()])
+    if not removed:
+        return f"{run.name}: has no tag {key.strip()!r}; nothing removed"
+    return f"{run.name}: removed tag {key.strip()}"

@@ -1,0 +1,195 @@
+"""What the TUI reads from the store, shaped for its views. Blocking: called from worker threads only.
+
+Each function is a few short reads through `runtui.store` and returns plain data (frozen records and small
+dataclasses) that the widgets render on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from runtui.status import TERMINAL, RunStatus
+from runtui.store.records import MetricSummary, RunRecord
+from runtui.tui.formatting import is_system_metric
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
+    from runtui.store import Store
+    from runtui.store.overview import ExperimentCounts
+
+LIVE_STATUSES: tuple[RunStatus, ...] = tuple(s for s in RunStatus if s not in TERMINAL)
+PAGE_SIZE = 500  # runs per experiment (or parent) loaded at once; "more" loads the next page
+MATCH_LIMIT = 2000  # runs shown at most for a filter
+SPARK_POINTS = 48
+SPARK_METRICS = 12
+
+Headline = tuple[str, "float | str | None"]
+
+
+def headline(summaries: Sequence[MetricSummary]) -> Headline | None:
+    """The run's headline metric: the first metric it logged (not `sys/*`), with its last value."""
+    for s in summaries:
+        if not is_system_metric(s.name) and s.kind in ("scalar", "text"):
+            return (s.name, s.last)
+    return None
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """What the tree shows: everything (lazily), or the runs matching a filter and/or only live runs."""
+
+    text: str = ""
+    where: ColumnElement[bool] | None = None
+    live_only: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.where is not None or self.live_only
+
+    @property
+    def statuses(self) -> tuple[RunStatus, ...] | None:
+        return LIVE_STATUSES if self.live_only else None
+
+
+@dataclass
+class RunInfo:
+    """A run as the tree needs it."""
+
+    run: RunRecord
+    headline: Headline | None = None
+    children: int = 0
+
+
+@dataclass
+class Overview:
+    """The tree's starting point: per-experiment counts, read at `revision`."""
+
+    revision: int
+    experiments: dict[str, ExperimentCounts]
+
+
+@dataclass
+class Page:
+    """One page of runs under an experiment or a run (lazy mode)."""
+
+    key: str  # "exp:<name>" or "run:<id>"
+    runs: list[RunInfo]
+    more: bool
+    revision: int
+    append: bool = False
+
+
+@dataclass
+class Matches:
+    """Every run matching a filter (up to MATCH_LIMIT), read at `revision`."""
+
+    revision: int
+    runs: list[RunInfo]
+    truncated: bool
+    generation: int
+
+
+@dataclass
+class FeedBatch:
+    """What changed between two revisions, with what the tree needs to show it."""
+
+    since: int
+    revision: int
+    runs: list[RunInfo] = field(default_factory=list)
+    experiments: dict[str, ExperimentCounts] = field(default_factory=dict)
+    matches: set[str] | None = None  # with a filter: which of `runs` match it
+    generation: int = 0  # the filter generation `matches` was computed for
+
+
+@dataclass
+class RunDetails:
+    record: RunRecord
+    tags: dict[str, str | None]
+    properties: dict[str, str]
+    summaries: list[MetricSummary]
+    sparks: dict[str, list[float | None]]
+    children: int
+
+
+def _infos(store: Store, runs: Sequence[RunRecord]) -> list[RunInfo]:
+    from runtui.store.overview import child_counts
+
+    if not runs:
+        return []
+    ids = [r.id for r in runs]
+    summaries = store.get_summaries(ids)
+    kids = child_counts(store, ids)
+    return [RunInfo(r, headline(summaries.get(r.id, [])), kids.get(r.id, 0)) for r in runs]
+
+
+def read_overview(store: Store) -> Overview:
+    from runtui.store.overview import experiment_counts
+
+    # The revision first: anything committed after it is replayed by the change feed (never missed).
+    revision = store.current_revision()
+    return Overview(revision, experiment_counts(store))
+
+
+def read_page(
+    store: Store,
+    key: str,
+    *,
+    before: tuple[float, str] | None = None,
+    statuses: Sequence[RunStatus] | None = None,
+) -> Page:
+    from runtui.store.overview import run_page
+
+    revision = store.current_revision()
+    kind, _, name = key.partition(":")
+    if kind == "exp":
+        page = run_page(store, experiment=name, before=before, limit=PAGE_SIZE, statuses=statuses)
+    else:
+        page = run_page(store, parent_id=name, before=before, limit=PAGE_SIZE, statuses=statuses)
+    return Page(key, _infos(store, page.runs), page.more, revision, append=before is not None)
+
+
+def read_matches(store: Store, view: ViewFilter, generation: int) -> Matches:
+    from runtui.store.overview import matching_runs
+
+    revision = store.current_revision()
+    runs = matching_runs(store, view.where, statuses=view.statuses, limit=MATCH_LIMIT + 1)
+    truncated = len(runs) > MATCH_LIMIT
+    return Matches(revision, _infos(store, runs[:MATCH_LIMIT]), truncated, generation)
+
+
+def read_feed(store: Store, since: int, view: ViewFilter, generation: int) -> FeedBatch | None:
+    """Runs changed after `since` (None when nothing did). Cost grows with the change, not the store."""
+    from runtui.store.overview import experiment_counts, matching_runs
+
+    changes = store.changes_since(since)
+    if changes.revision == since:
+        return None
+    batch = FeedBatch(since, changes.revision, generation=generation)
+    if not changes.runs:
+        # an experiment created, or a write that touched no run: refresh the experiment list cheaply
+        batch.experiments = experiment_counts(store) if not view.active else {}
+        return batch
+    batch.runs = _infos(store, changes.runs)
+    if view.active:
+        ids = [r.id for r in changes.runs]
+        batch.matches = {r.id for r in matching_runs(store, view.where, statuses=view.statuses, run_ids=ids)}
+    else:
+        batch.experiments = experiment_counts(store, sorted({r.experiment for r in changes.runs}))
+    return batch
+
+
+def read_details(store: Store, run_id: str) -> RunDetails:
+    from runtui.store.overview import child_counts, sampled_series
+
+    record = store.get_run(run_id)
+    tags = store.get_tags([run_id])[run_id]
+    properties = store.get_properties([run_id])[run_id]
+    summaries = store.get_summaries([run_id])[run_id]
+    sparks: dict[str, list[float | None]] = {}
+    for s in [s for s in summaries if s.kind == "scalar" and s.count > 1][:SPARK_METRICS]:
+        sparks[s.name] = list(sampled_series(store, run_id, s.name, SPARK_POINTS).values)
+    children = child_counts(store, [run_id]).get(run_id, 0)
+    return RunDetails(record, tags, properties, summaries, sparks, children)

@@ -1,0 +1,1 @@
+"""The TUI's screens: main (tree, details, log), full-screen log, metrics, help, dialogs."""

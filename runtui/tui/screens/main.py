@@ -1,0 +1,601 @@
+"""The main screen: run tree on the left, details and log tail on the right, filter bar, footer.
+
+It owns the change-feed loop (an async worker that waits on the store watcher, then reads only what changed
+since the last revision in a thread) and the actions on runs (confirmed in dialogs, run in worker threads
+through the SDK, each outcome notified).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static, Tree
+
+from runtui.errors import FilterSyntaxError, RuntuiError
+from runtui.status import RunStatus
+from runtui.store.records import RunRecord
+from runtui.tui import actions
+from runtui.tui.data import FeedBatch, Matches, Overview, ViewFilter, read_feed, read_matches, read_overview
+from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
+from runtui.tui.widgets.details import DetailsPane
+from runtui.tui.widgets.log_view import LogPanel
+from runtui.tui.widgets.run_tree import ExperimentEntry, MoreEntry, NoteEntry, RunEntry, RunTree
+
+if TYPE_CHECKING:
+    from runtui.tui.app import RuntuiApp
+
+FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file event arrived
+DETAILS_MIN_INTERVAL_S = 1.0  # a run logging every 100 ms re-reads its details at most once a second
+SELECT_DEBOUNCE_S = 0.08  # holding an arrow key does not start a read per line passed
+AUTO_EXPAND = 3  # experiments with live runs opened at start
+
+EMPTY_TEXT = """\
+No runs yet in this store.
+
+Start one:
+  runtui demo               a demo workload: a sweep, a failing run, a long run
+  runtui submit train.py    run a script under runtui (it survives logout)
+
+or from Python:
+  import runtui
+  ws = runtui.Workspace()
+  exp = runtui.Experiment(ws, "my-experiment")
+  with exp.start_logging() as run:
+      run.log("loss", 0.5)
+
+Runs appear here as soon as they start; q quits, ? shows every key."""
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "cancel_run", "Cancel"),
+        Binding("f", "fail_run", "Fail"),
+        Binding("t", "tag_run", "Tag"),
+        Binding("T", "untag_run", "Untag", show=False),
+        Binding("slash", "open_filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("a", "toggle_finished", "All/live"),
+        Binding("l", "show_log", "Log"),
+        Binding("m", "show_metrics", "Metrics"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    class Loaded(Message):
+        """The tree's starting data (overview or filter matches) arrived."""
+
+        def __init__(self, result: Overview | Matches, view: ViewFilter) -> None:
+            super().__init__()
+            self.result = result
+            self.view = view
+
+    class Problem(Message):
+        """A read failed: shown in the status line and as a notification."""
+
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        app = self.runtui_app
+        self.run_tree = RunTree(clock=app.clock, id="tree")
+        self.details = DetailsPane(clock=app.clock, id="details")
+        self.log_panel = LogPanel(id="log")
+        self.status_line = Static(Text(" runtui  opening the store…"), id="status-line")
+        self.empty = Static(Text(""), id="empty")
+        self.filter_input = Input(
+            placeholder="filter: words, status:running, tag:k=v, prop:k=v, metric:loss<0.1, and/or/not",
+            id="filter-input",
+        )
+        self.filter_error = Static("", id="filter-error")
+        self.view = ViewFilter()
+        self.generation = 0  # bumps with every change of the view (filter, live-only)
+        self.loaded = False  # the tree shows its first data (tests wait for this)
+        self.feed_revision: int | None = None
+        self.feed_reads = 0  # change-feed reads so far (tests and benchmarks look at it)
+        self._rewind_during_read: int | None = None
+        self._reading = False
+        self._kick = asyncio.Event()
+        self._select_timer: Timer | None = None
+        self._details_timer: Timer | None = None
+        self._details_last = 0.0
+        self._problem: str | None = None
+        self._experiment_total = 0
+
+    @property
+    def runtui_app(self) -> RuntuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield self.status_line
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield self.run_tree
+                yield self.empty
+            with Vertical(id="right"):
+                yield self.details
+                yield self.log_panel
+        with Vertical(id="filter-bar"):
+            yield self.filter_input
+            yield self.filter_error
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.empty.display = False
+        self.run_tree.focus()
+        self._start()
+        self.set_interval(1.0, self._tick)
+
+    # ------------------------------------------------------------------ loading
+
+    @work(thread=True, exclusive=True, group="tree-reload", exit_on_error=False)
+    def _start(self) -> None:
+        try:
+            self.runtui_app.open_store()
+            overview = read_overview(self.runtui_app.store)
+        except Exception as exc:
+            self.post_message(self.Problem(f"cannot open the store: {exc}"))
+            return
+        self.post_message(self.Loaded(overview, ViewFilter()))
+
+    @work(thread=True, exclusive=True, group="tree-reload", exit_on_error=False)
+    def _reload(self, view: ViewFilter, generation: int) -> None:
+        try:
+            store = self.runtui_app.store
+            result: Overview | Matches = (
+                read_matches(store, view, generation) if view.active else read_overview(store)
+            )
+        except Exception as exc:
+            self.post_message(self.Problem(f"reading runs failed: {exc}"))
+            return
+        self.post_message(self.Loaded(result, view))
+
+    def on_main_screen_loaded(self, message: MainScreen.Loaded) -> None:
+        if message.view != self.view:
+            return  # a newer view was asked for meanwhile
+        result = message.result
+        first = not self.loaded
+        if isinstance(result, Overview):
+            self._experiment_total = len(result.experiments)
+            live = sorted((c for c in result.experiments.values() if c.live), key=lambda c: -c.live)
+            expand = [c.name for c in live[:AUTO_EXPAND]]
+            if len(result.experiments) == 1:
+                expand = list(result.experiments)
+            self.run_tree.show_overview(result.experiments, expand)
+            self._set_empty(not result.experiments)
+        else:
+            self.run_tree.show_matches(message.view, result)
+            self._set_empty(False)
+        self.loaded = True
+        self._rewind(result.revision)
+        self._update_status()
+        if first and self.runtui_app.live:
+            self._follow_store()
+
+    def on_main_screen_problem(self, message: MainScreen.Problem) -> None:
+        self._problem = message.error
+        self.notify(message.error, severity="error", markup=False, timeout=8)
+        if not self.loaded:
+            self.empty.update(Text(message.error, style="red"))
+            self._set_empty(True)
+        self._update_status()
+
+    def _set_empty(self, empty: bool) -> None:
+        if empty and self._problem is None:
+            self.empty.update(Text(EMPTY_TEXT))
+        self.empty.display = empty
+        self.run_tree.display = not empty
+        if empty:
+            self.details.show_text(Text(""))
+
+    # ------------------------------------------------------------------ change feed
+
+    def _rewind(self, revision: int) -> None:
+        """Make the next feed read start at `revision` (or earlier)."""
+        self.feed_revision = revision if self.feed_revision is None else min(self.feed_revision, revision)
+        if self._reading:
+            old = self._rewind_during_read
+            self._rewind_during_read = revision if old is None else min(old, revision)
+        self._kick.set()
+
+    def kick(self) -> None:
+        """Read the feed now (after our own write, so its outcome shows at once)."""
+        self._kick.set()
+
+    @work(exclusive=True, group="feed", exit_on_error=False)
+    async def _follow_store(self) -> None:
+        app = self.runtui_app
+        watcher = None
+        try:
+            from runtui.watch import store_watcher
+
+            watcher = await asyncio.to_thread(store_watcher, app.config.store_url)
+            subscription = watcher.subscribe()
+        except Exception as exc:  # no watcher: the fallback poll below still finds every change
+            self.notify(f"live updates by polling only: {exc}", severity="warning", markup=False)
+            subscription = None
+        try:
+            while True:
+                await self._wait_for_change(subscription)
+                if self.feed_revision is None:
+                    continue
+                since, view, generation = self.feed_revision, self.view, self.generation
+                self._reading = True
+                self._rewind_during_read = None
+                try:
+                    batch = await asyncio.to_thread(read_feed, app.store, since, view, generation)
+                except Exception as exc:
+                    self._reading = False
+                    self._report_feed_problem(exc)
+                    await asyncio.sleep(1.0)
+                    continue
+                self._reading = False
+                self.feed_reads += 1
+                if self._problem is not None and self._problem.startswith("live updates"):
+                    self._problem = None
+                    self._update_status()
+                if batch is None:
+                    continue
+                revision = batch.revision
+                if self._rewind_during_read is not None:
+                    revision = min(revision, self._rewind_during_read)
+                if batch.generation != self.generation:
+                    revision = min(revision, batch.since)  # filter changed meanwhile: replay for the new one
+                self.feed_revision = revision
+                self._apply(batch)
+        finally:
+            if watcher is not None:
+                await asyncio.to_thread(watcher.close)
+
+    async def _wait_for_change(self, subscription: Any) -> None:
+        if self._kick.is_set():
+            self._kick.clear()
+            return
+        waits: set[asyncio.Task[Any]] = {asyncio.ensure_future(self._kick.wait())}
+        if subscription is not None:
+            waits.add(asyncio.ensure_future(subscription.wait_async(FALLBACK_POLL_S)))
+        else:
+            waits.add(asyncio.ensure_future(asyncio.sleep(FALLBACK_POLL_S / 4)))
+        try:
+            await asyncio.wait(waits, timeout=FALLBACK_POLL_S, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            self._kick.clear()
+
+    def _report_feed_problem(self, exc: BaseException) -> None:
+        message = f"live updates paused: {exc}"
+        if self._problem != message:
+            self._problem = message
+            self.notify(message, severity="error", markup=False)
+            self._update_status()
+
+    def _apply(self, batch: FeedBatch) -> None:
+        had_experiments = bool(self.run_tree.root.children)
+        self.run_tree.apply_feed(batch, self.generation)
+        if not self.view.active:
+            self._experiment_total = len(self.run_tree._experiments)
+        if not had_experiments and self.run_tree.root.children:
+            self._set_empty(False)
+        selected = self.run_tree.selected_run
+        if selected is not None and any(info.run.id == selected.id for info in batch.runs):
+            self._reload_details_throttled()
+        self._update_status()
+
+    def _reload_details_throttled(self) -> None:
+        now = time.monotonic()
+        wait = self._details_last + DETAILS_MIN_INTERVAL_S - now
+        if wait <= 0:
+            self._details_last = now
+            self.details.reload()
+        elif self._details_timer is None:
+
+            def fire() -> None:
+                self._details_timer = None
+                self._details_last = time.monotonic()
+                self.details.reload()
+
+            self._details_timer = self.set_timer(wait, fire)
+
+    def _tick(self) -> None:
+        self.run_tree.tick()
+        self.details.tick()
+
+    # ------------------------------------------------------------------ selection
+
+    @on(Tree.NodeHighlighted, "#tree")
+    def _highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
+        if self._select_timer is not None:
+            self._select_timer.stop()
+        self._select_timer = self.set_timer(SELECT_DEBOUNCE_S, self._show_selection)
+
+    def _show_selection(self) -> None:
+        self._select_timer = None
+        data = self.run_tree.selected
+        if isinstance(data, RunEntry):
+            self._details_last = time.monotonic()
+            self.details.show_run(data.run.id)
+            self.log_panel.follow(self.runtui_app.config.run_dir(data.run.id))
+        elif isinstance(data, ExperimentEntry):
+            self.details.show_experiment(data)
+            self.log_panel.follow(None)
+        elif isinstance(data, (MoreEntry, NoteEntry)):
+            self.details.show_text(Text(""))
+            self.log_panel.follow(None)
+
+    @on(RunTree.Failed)
+    def _tree_failed(self, event: RunTree.Failed) -> None:
+        self.notify(event.error, severity="error", markup=False)
+
+    @on(RunTree.Rewind)
+    def _tree_rewind(self, event: RunTree.Rewind) -> None:
+        self._rewind(event.revision)
+
+    # ------------------------------------------------------------------ status line
+
+    def _update_status(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" runtui ", style="bold reverse")
+        if self._problem is not None:
+            text.append(" " + self._problem, style="bold red")
+        elif not self.loaded:
+            text.append(" loading…", style="dim")
+        else:
+            if self.view.active:
+                shown = self.run_tree.run_count
+                text.append(f" {shown} run{'s' if shown != 1 else ''} shown", style="")
+            else:
+                n = self._experiment_total
+                text.append(f" {n} experiment{'s' if n != 1 else ''}")
+            if self.view.text:
+                text.append("  filter ", style="dim")
+                text.append(self.view.text, style="cyan")
+            if self.view.live_only:
+                text.append("  live only", style="yellow")
+        self.status_line.update(text)
+
+    # ------------------------------------------------------------------ filter
+
+    def action_open_filter(self) -> None:
+        self.add_class("filtering")
+        self.filter_input.value = self.view.text
+        self.filter_error.update("")
+        self.filter_input.focus()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply_filter(event.value)
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_error.update("")
+
+    def apply_filter(self, text: str) -> bool:
+        """Apply `text` as the filter; on a syntax error show it (with its position) and keep the old one."""
+        from runtui.store.filters import compile_filter
+
+        try:
+            where = compile_filter(text)
+        except FilterSyntaxError as exc:
+            self._show_filter_error(text, exc)
+            return False
+        except RuntuiError as exc:
+            self.filter_error.update(Text(str(exc), style="red"))
+            self.notify(str(exc), severity="error", markup=False)
+            return False
+        self.remove_class("filtering")
+        self.run_tree.focus()
+        self._set_view(ViewFilter(text.strip() if where is not None else "", where, self.view.live_only))
+        shown = f"filter: {text.strip()}" if where is not None else "filter cleared"
+        self.notify(shown, markup=False, timeout=2)
+        return True
+
+    def _show_filter_error(self, text: str, exc: FilterSyntaxError) -> None:
+        # The input box has a border and padding: the caret lines up under the offending character.
+        caret = Text(" " * (exc.position + 3) + "^", style="bold red")
+        message = Text(f"position {exc.position + 1}: {exc.reason}; the previous filter stays", style="red")
+        self.filter_error.update(Text.assemble(caret, "\n", message))
+        self.notify(f"invalid filter: {exc.reason} (at position {exc.position + 1})", severity="error", markup=False)
+
+    def action_clear_filter(self) -> None:
+        if self.has_class("filtering"):
+            self.remove_class("filtering")
+            self.run_tree.focus()
+            return
+        if self.view.where is not None:
+            self._set_view(ViewFilter("", None, self.view.live_only))
+            self.notify("filter cleared", timeout=2)
+
+    def on_key(self, event: Any) -> None:
+        # escape inside the filter box closes it (the box consumes other keys)
+        if getattr(event, "key", "") == "escape" and self.has_class("filtering"):
+            event.stop()
+            event.prevent_default()
+            self.remove_class("filtering")
+            self.run_tree.focus()
+
+    def action_toggle_finished(self) -> None:
+        live_only = not self.view.live_only
+        self._set_view(ViewFilter(self.view.text, self.view.where, live_only))
+        self.notify("showing live runs only" if live_only else "showing all runs (finished too)", timeout=2)
+
+    def _set_view(self, view: ViewFilter) -> None:
+        self.view = view
+        self.generation += 1
+        self._update_status()
+        self._reload(view, self.generation)
+
+    # ------------------------------------------------------------------ actions on runs
+
+    def _target(self, verb: str) -> RunRecord | None:
+        data = self.run_tree.selected
+        if isinstance(data, RunEntry):
+            return data.run
+        if isinstance(data, ExperimentEntry):
+            self.notify(f"{verb}: {data.name} is an experiment; move to one of its runs", markup=False)
+        else:
+            self.notify(f"{verb}: select a run first", markup=False)
+        return None
+
+    def action_cancel_run(self) -> None:
+        run = self._target("cancel")
+        if run is None:
+            return
+        reason = actions.why_not_cancel(run.status)
+        if reason is not None:
+            self.notify(f"cancel: {run.name}: {reason}", markup=False)
+            return
+        body = Text()
+        body.append("Cancel ")
+        body.append(run.name, style="bold")
+        body.append(f" ({run.status.value})?\n")
+        body.append("Its owner stops it (SIGTERM, then SIGKILL); unfinished child runs are canceled too.", style="dim")
+        run_id = run.id
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._act(actions.cancel, self.runtui_app.config, run_id)
+            else:
+                self.notify("cancel: not confirmed, nothing done", timeout=2)
+
+        self.app.push_screen(ConfirmDialog("Cancel run", body, yes="Cancel run"), done)
+
+    def action_fail_run(self) -> None:
+        run = self._target("fail")
+        if run is None:
+            return
+        reason = actions.why_not_fail(run.status)
+        if reason is not None:
+            self.notify(f"fail: {run.name}: {reason}", markup=False)
+            return
+        body = Text()
+        body.append("Mark ")
+        body.append(run.name, style="bold")
+        body.append(f" ({run.status.value}) as Failed?\n")
+        if run.status == RunStatus.COMPLETED:
+            body.append("It completed; marking it Failed overrules that. ", style="yellow")
+        if run.status.is_live:
+            body.append("This records the failure; it does not stop the process (use c for that).", style="dim")
+        body.append("\nReason (optional):")
+        run_id = run.id
+
+        def done(value: str | None) -> None:
+            if value is None:
+                self.notify("fail: not confirmed, nothing done", timeout=2)
+            else:
+                self._act(actions.fail, self.runtui_app.config, run_id, value)
+
+        self.app.push_screen(
+            PromptDialog("Fail run", body, placeholder="why it failed (optional)", confirm="mark Failed"), done
+        )
+
+    def action_tag_run(self) -> None:
+        run = self._target("tag")
+        if run is None:
+            return
+        body = Text()
+        body.append("Tag ")
+        body.append(run.name, style="bold")
+        body.append(": key=value, or just key")
+
+        def validate(value: str) -> str | None:
+            try:
+                actions.parse_tag(value)
+            except RuntuiError as exc:
+                return str(exc)
+            return None
+
+        run_id = run.id
+
+        def done(value: str | None) -> None:
+            if value is None:
+                self.notify("tag: nothing done", timeout=2)
+                return
+            key, tag_value = actions.parse_tag(value)
+            self._act(actions.tag, self.runtui_app.config, run_id, key, tag_value)
+
+        self.app.push_screen(
+            PromptDialog("Tag run", body, placeholder="key=value", validate=validate, confirm="tag"), done
+        )
+
+    def action_untag_run(self) -> None:
+        run = self._target("remove tag")
+        if run is None:
+            return
+        details = self.details.details
+        tags = details.tags if details is not None and details.record.id == run.id else None
+        if tags is not None and not tags:
+            self.notify(f"remove tag: {run.name} has no tags", markup=False)
+            return
+        body = Text()
+        body.append("Remove a tag from ")
+        body.append(run.name, style="bold")
+        if tags:
+            body.append("\ntags: ", style="dim")
+            body.append("  ".join(k if v is None else f"{k}={v}" for k, v in sorted(tags.items())))
+        only = next(iter(tags)) if tags and len(tags) == 1 else ""
+
+        def validate(value: str) -> str | None:
+            return None if value.strip() else "type the key of the tag to remove"
+
+        run_id = run.id
+
+        def done(value: str | None) -> None:
+            if value is None:
+                self.notify("remove tag: nothing done", timeout=2)
+            else:
+                self._act(actions.remove_tag, self.runtui_app.config, run_id, value)
+
+        self.app.push_screen(
+            PromptDialog("Remove tag", body, placeholder="key", value=only, validate=validate, confirm="remove"),
+            done,
+        )
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _act(self, fn: Callable[..., str], *args: Any) -> None:
+        try:
+            message = fn(*args)
+        except Exception as exc:  # every failure is shown: permission denied, invalid transition, ...
+            self.app.notify(f"{_verb(fn)} failed: {exc}", severity="error", markup=False, timeout=8)
+        else:
+            self.app.notify(message, markup=False)
+        finally:
+            self.app.call_from_thread(self.kick)
+
+    # ------------------------------------------------------------------ views
+
+    def action_show_log(self) -> None:
+        from runtui.tui.screens.log import LogScreen
+
+        run = self._target("log")
+        if run is not None:
+            self.app.push_screen(LogScreen(run, self.runtui_app.config.run_dir(run.id)))
+
+    def action_show_metrics(self) -> None:
+        from runtui.tui.screens.metrics import MetricsScreen
+
+        run = self._target("metrics")
+        if run is not None:
+            self.app.push_screen(MetricsScreen(run))
+
+    def action_help(self) -> None:
+        from runtui.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+
+def _verb(fn: Callable[..., str]) -> str:
+    return getattr(fn, "__name__", "action").replace("_", " ")
+

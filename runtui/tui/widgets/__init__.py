@@ -1,0 +1,1 @@
+"""The TUI's widgets: run tree, details pane, log view, line chart."""

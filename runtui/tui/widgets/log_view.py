@@ -1,0 +1,411 @@
+"""The log pane: a run's log tail, following new output unless the reader scrolled up, with search.
+
+`LogView` is a Line API widget over a bounded list of raw lines: only the lines on screen are turned into
+styled text (SGR colours kept, every other control sequence dropped), so a fast writer costs list appends,
+not rendering. `LogPanel` adds the title line, the search bar and the tail worker that reads the file
+(`LogTail`, from its end) in a thread and hands new lines over as messages, one batch at a time.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from runtui.tui.logtail import LogTail, TailChunk, find_log_files
+from runtui.tui.logtext import strip_controls, to_text
+
+MAX_LINES = 20_000  # lines kept in memory per view; older ones drop off the top
+POLL_S = 0.1  # how often the tail looks for new output when no file event woke it
+MATCH_STYLE = Style(reverse=True, bold=True)
+CURRENT_MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
+
+
+class LogView(ScrollView, can_focus=True):
+    """Lines of a log, newest at the bottom."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", show=True),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "previous_match", "Previous match", show=False),
+        Binding("G", "scroll_end", "Follow", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    LogView {
+        background: $surface;
+    }
+    """
+
+    class SearchRequested(Message):
+        """The reader pressed `/` in the log."""
+
+    search_term: reactive[str] = reactive("", always_update=True)
+    """The text highlighted and jumped to by `n` / `N` (case-insensitive)."""
+
+    def __init__(self, *, max_lines: int = MAX_LINES, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.max_lines = max_lines
+        self.lines: list[str] = []
+        self.partial = ""
+        self.dropped = 0  # lines dropped from the top since the last reset (absolute numbering)
+        self.skipped_bytes = 0  # output before the first line that was never read
+        self._width = 0
+        self._cache: LRUCache[tuple[int, str, int], Strip] = LRUCache(1024)
+        self._current_match: int | None = None  # absolute line number of the current match
+        self._search_re: re.Pattern[str] | None = None
+        self._follow = True
+
+    # ------------------------------------------------------------------ content
+
+    @property
+    def following(self) -> bool:
+        """New output scrolls into view (the reader has not scrolled up)."""
+        return self._follow
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Moving up pauses following; reaching the bottom again resumes it. Growth never moves scroll_y.
+        if new_value < old_value:
+            self._follow = False
+        if new_value >= self.max_scroll_y:
+            self._follow = True
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines) + (1 if self.partial else 0)
+
+    def clear(self) -> None:
+        self.lines = []
+        self.partial = ""
+        self.dropped = 0
+        self.skipped_bytes = 0
+        self._width = 0
+        self._cache.clear()
+        self._current_match = None
+        self.virtual_size = Size(0, 0)
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self._follow = True
+        self.refresh()
+
+    def append_chunk(self, chunk: TailChunk) -> None:
+        """Add what the tail read; keep following if we were at the bottom."""
+        follow = self.following
+        if chunk.reset:
+            self.lines = []
+            self.dropped = 0
+            self._cache.clear()
+            self._current_match = None
+            self.skipped_bytes = chunk.skipped
+            follow = True
+        lines = chunk.lines
+        if chunk.skipped and not chunk.reset:
+            lines = [f"… {chunk.skipped:,} bytes of output skipped (the log grew faster than it could be shown) …"]
+            lines += chunk.lines
+        if len(lines) > self.max_lines:
+            self.dropped += len(self.lines) + len(lines) - self.max_lines
+            self.lines = lines[-self.max_lines :]
+        else:
+            self.lines.extend(lines)
+            excess = len(self.lines) - self.max_lines
+            if excess > 0:
+                del self.lines[:excess]
+                self.dropped += excess
+                if not follow:
+                    self.scroll_to(y=max(0, self.scroll_y - excess), animate=False, immediate=True)
+        self.partial = chunk.partial
+        for line in lines[-200:]:
+            self._width = max(self._width, min(len(line), 4000))
+        self._width = max(self._width, min(len(self.partial), 4000))
+        self.virtual_size = Size(self._width, self.line_count)
+        self.refresh()
+        if follow:
+            self._follow = True
+            # after the layout has taken the new size (a scrollbar may have appeared)
+            self.scroll_end(animate=False, x_axis=False)
+
+    def raw_line(self, index: int) -> str | None:
+        """The raw text of line `index` (0 = the first line held)."""
+        if 0 <= index < len(self.lines):
+            return self.lines[index]
+        if index == len(self.lines) and self.partial:
+            return self.partial
+        return None
+
+    def plain_lines(self) -> list[str]:
+        """Every held line as plain text (controls removed): what a search looks at."""
+        out = [strip_controls(line) for line in self.lines]
+        if self.partial:
+            out.append(strip_controls(self.partial))
+        return out
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        raw = self.raw_line(index)
+        if raw is None:
+            return Strip.blank(width, self.rich_style)
+        absolute = index + self.dropped
+        is_partial = index == len(self.lines)
+        key = (absolute if not is_partial else -1, self.search_term, 1 if absolute == self._current_match else 0)
+        strip = None if is_partial else self._cache.get(key)
+        if strip is None:
+            text = to_text(raw)
+            if self._search_re is not None:
+                style = CURRENT_MATCH_STYLE if absolute == self._current_match else MATCH_STYLE
+                for m in self._search_re.finditer(text.plain):
+                    text.stylize(style, m.start(), m.end())
+            segments = list(text.render(self.app.console))
+            strip = Strip(segments).simplify()
+            if not is_partial:
+                self._cache[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style).apply_style(self.rich_style)
+
+    # ------------------------------------------------------------------ search
+
+    def watch_search_term(self, term: str) -> None:
+        self._search_re = re.compile(re.escape(term), re.IGNORECASE) if term else None
+        self._current_match = None
+        self._cache.clear()
+        self.refresh()
+
+    def find(self, forward: bool) -> bool:
+        """Move to the next match: `forward=False` goes up (older), like searching back from the tail."""
+        if self._search_re is None:
+            return False
+        plain = self.plain_lines()
+        if not plain:
+            return False
+        if self._current_match is not None:
+            start = self._current_match - self.dropped + (1 if forward else -1)
+        else:
+            top = int(self.scroll_y)
+            start = (top + self.scrollable_content_region.height - 1) if not forward else top
+            start = min(max(0, start), len(plain) - 1)
+        order = range(start, len(plain)) if forward else range(start, -1, -1)
+        for i in order:
+            if 0 <= i < len(plain) and self._search_re.search(plain[i]):
+                self._current_match = i + self.dropped
+                self._cache.clear()
+                self.scroll_to(y=max(0, i - self.scrollable_content_region.height // 2), animate=False)
+                self.refresh()
+                return True
+        return False
+
+    def action_search(self) -> None:
+        self.post_message(self.SearchRequested())
+
+    def action_next_match(self) -> None:
+        if self.search_term and not self.find(forward=False):
+            self.notify(f"no older match for {self.search_term!r}", markup=False)
+
+    def action_previous_match(self) -> None:
+        if self.search_term and not self.find(forward=True):
+            self.notify(f"no newer match for {self.search_term!r}", markup=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._cache.clear()
+
+
+class LogPanel(Vertical):
+    """A run's log: title line, the log view, a search bar; owns the tail worker."""
+
+    DEFAULT_CSS = """
+    LogPanel { height: 1fr; }
+    LogPanel > #log-title { height: 1; background: $panel; color: $text-muted; }
+    LogPanel > #log-search { display: none; height: 3; }
+    LogPanel.searching > #log-search { display: block; }
+    """
+
+    class Lines(Message):
+        """New output from the tail worker."""
+
+        def __init__(self, generation: int, chunk: TailChunk, path: Path, ack: threading.Event) -> None:
+            super().__init__()
+            self.generation = generation
+            self.chunk = chunk
+            self.path = path
+            self.ack = ack
+
+    class Status(Message):
+        """The worker's state: no log yet, an error reading it."""
+
+        def __init__(self, generation: int, text: str, error: bool = False) -> None:
+            super().__init__()
+            self.generation = generation
+            self.text = text
+            self.error = error
+
+    def __init__(self, *, id: str | None = None, max_lines: int = MAX_LINES) -> None:
+        super().__init__(id=id)
+        self.view = LogView(max_lines=max_lines, id="log-view")
+        self._title = Static(Text("log"), id="log-title")
+        self._search = Input(
+            placeholder="search the log (enter: find, n/N: next/previous, esc: close)", id="log-search"
+        )
+        self.run_dir: Path | None = None
+        self.path: Path | None = None
+        self._generation = 0
+        self._status = "no run selected"
+
+    def compose(self) -> ComposeResult:
+        yield self._title
+        yield self.view
+        yield self._search
+
+    def on_mount(self) -> None:
+        self._update_title()
+        self.set_interval(0.5, self._update_title)
+
+    # ------------------------------------------------------------------ following a run
+
+    def follow(self, run_dir: Path | None) -> None:
+        """Tail the log of the run in `run_dir` (None: nothing)."""
+        if run_dir == self.run_dir:
+            return
+        self.run_dir = run_dir
+        self.path = None
+        self._generation += 1
+        self.view.clear()
+        if run_dir is None:
+            self._status = "no run selected"
+            self.workers.cancel_group(self, "log-tail")
+        else:
+            self._status = "waiting for output…"
+            self._tail(run_dir, self._generation)
+        self._update_title()
+
+    @work(thread=True, exclusive=True, group="log-tail", exit_on_error=False)
+    def _tail(self, run_dir: Path, generation: int) -> None:
+        worker = get_current_worker()
+        tail: LogTail | None = None
+        stop = threading.Event()
+        watcher = None
+        waited_for_files = False
+        try:
+            while not worker.is_cancelled:
+                if tail is None:
+                    files = find_log_files(run_dir)
+                    if files:
+                        tail = LogTail(files[0])
+                    elif not waited_for_files:
+                        waited_for_files = True
+                        self.post_message(self.Status(generation, f"no log yet in {run_dir / 'logs'}"))
+                if tail is not None:
+                    try:
+                        chunk = tail.poll()
+                    except OSError as exc:
+                        self.post_message(self.Status(generation, f"cannot read {tail.path}: {exc}", error=True))
+                        return
+                    if chunk is not None and (chunk.lines or chunk.reset or chunk.partial or chunk.skipped):
+                        ack = threading.Event()
+                        self.post_message(self.Lines(generation, chunk, tail.path, ack))
+                        # one batch in flight: a slow UI makes the next read bigger (and skip), never queue up
+                        while not ack.wait(0.2):
+                            if worker.is_cancelled:
+                                return
+                        continue
+                if watcher is None and (run_dir / "logs").is_dir():
+                    watcher = _folder_watcher(run_dir / "logs")
+                if watcher is not None:
+                    watcher.wait(POLL_S)
+                else:
+                    stop.wait(POLL_S * 3)
+        finally:
+            if watcher is not None:
+                watcher.close()
+
+    def on_log_panel_lines(self, message: LogPanel.Lines) -> None:
+        message.stop()
+        message.ack.set()
+        if message.generation != self._generation:
+            return
+        self.path = message.path
+        self._status = ""
+        self.view.append_chunk(message.chunk)
+        self._update_title()
+
+    def on_log_panel_status(self, message: LogPanel.Status) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._status = message.text
+        if message.error:
+            self.notify(message.text, severity="error", markup=False)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if self.path is not None:
+            text.append(" " + self.path.name, style="bold")
+            if self.view.skipped_bytes:
+                text.append(f"  tail ({self.view.skipped_bytes:,} bytes before)", style="dim")
+            text.append("  ")
+            if self.view.following:
+                text.append("following", style="green")
+            else:
+                text.append("paused (end: follow)", style="yellow")
+        else:
+            text.append(" log  ", style="bold")
+            text.append(self._status, style="dim")
+        if self.view.search_term:
+            text.append(f"  /{self.view.search_term}", style="cyan")
+        self._title.update(text)
+
+    # ------------------------------------------------------------------ search bar
+
+    @on(LogView.SearchRequested)
+    def _open_search(self, event: LogView.SearchRequested) -> None:
+        event.stop()
+        self.add_class("searching")
+        self._search.value = self.view.search_term
+        self._search.focus()
+
+    @on(Input.Submitted, "#log-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        term = event.value
+        self.view.search_term = term
+        self.remove_class("searching")
+        self.view.focus()
+        if term and not self.view.find(forward=False):
+            self.notify(f"no match for {term!r} in the lines shown", severity="warning", markup=False)
+        self._update_title()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape" and self.has_class("searching"):
+            event.stop()
+            event.prevent_default()
+            self.remove_class("searching")
+            self.view.focus()
+
+
+def _folder_watcher(folder: Path):  # type: ignore[no-untyped-def]
+    """A watchfiles-backed waiter for the log folder (falls back to polling inside runtui.watch)."""
+    try:
+        from runtui.watch import folder_watcher
+
+        return folder_watcher(folder, poll_interval=POLL_S * 5)
+    except Exception:  # no watcher: the tail loop polls on its own
+        return None
+
