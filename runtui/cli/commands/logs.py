@@ -1,0 +1,210 @@
+"""`runtui logs RUN [-f]`: print a run's output log, and with `-f` keep printing until the run ends.
+
+Log content is hostile by default: escape sequences that retitle the terminal, move the cursor or clear the
+screen are dropped, as are all other control characters. On a terminal, SGR colours are kept (unless NO_COLOR);
+into a pipe or file, the text is plain. Carriage-return progress bars collapse to their last state per line;
+while following on a terminal, the line being redrawn is shown live on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from runtui.cli import printing as out
+from runtui.cli.session import get_run, workspace
+from runtui.errors import NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from runtui.core.run import Run
+
+READ_CHUNK = 1024 * 1024
+POLL_S = 0.2
+STATUS_POLL_S = 0.5
+_SGR_PARAMS = re.compile(r"[0-9;:]*")
+
+
+def sanitizer(color: bool) -> Callable[[str], str]:
+    """A function making one raw log line (no newline) safe to print.
+
+    The control-sequence grammar is the TUI's (`runtui.tui.logtext`, pure `re`, no Textual): one definition of
+    "what is dangerous" for both faces.
+    """
+    from runtui.tui.logtext import _CONTROL, _HAS_CONTROL, collapse_cr, strip_controls
+
+    if not color:
+        return lambda line: strip_controls(collapse_cr(line) if "\r" in line else line)
+
+    def keep_sgr(match: re.Match[str]) -> str:
+        seq = match.group()
+        # Only plain 7-bit SGR (ESC [ digits ; : m) survives; private-mode "m" sequences change keyboard modes.
+        if seq.startswith("\x1b[") and match.group("final") == "m" and _SGR_PARAMS.fullmatch(match.group("params")):
+            return seq
+        return ""
+
+    def clean(line: str) -> str:
+        if "\r" in line:
+            line = collapse_cr(line)
+        if _HAS_CONTROL.search(line) is None:
+            return line
+        text = _CONTROL.sub(keep_sgr, line)
+        return text + "\x1b[0m" if "\x1b[" in text else text  # colours never bleed past the line
+
+    return clean
+
+
+def log_path(r: Run, name: str | None) -> Path:
+    """The run's log file: `logs/output.log` (the script's stdout and stderr) unless `name` says otherwise."""
+    from runtui.execution.spec import LOG_FOLDER, OUTPUT_LOG, SUPERVISOR_LOG
+
+    folder = r.folder
+    if name is None:
+        return folder / LOG_FOLDER / OUTPUT_LOG
+    if name in (SUPERVISOR_LOG, f"{LOG_FOLDER}/{SUPERVISOR_LOG}") and not (folder / LOG_FOLDER / name).exists():
+        return folder / SUPERVISOR_LOG
+    base = name.removeprefix(f"{LOG_FOLDER}/")
+    if not base or "/" in base or "\\" in base or base in (".", ".."):
+        raise ValidationError(f"--file takes a file name in the run's logs folder, not {name!r}")
+    return folder / LOG_FOLDER / base
+
+
+def _available(r: Run) -> str:
+    from runtui.execution.spec import LOG_FOLDER
+
+    try:
+        names = sorted(p.name for p in (r.folder / LOG_FOLDER).iterdir() if p.is_file())
+    except OSError:
+        names = []
+    return ", ".join(names) or "none"
+
+
+class LogPrinter:
+    """Reads a log file from where it left off and prints the complete lines, sanitized."""
+
+    def __init__(self, path: Path, stream: TextIO, *, color: bool, live_partial: bool) -> None:
+        self.path = path
+        self.stream = stream
+        self.clean = sanitizer(color)
+        self.plain = sanitizer(False)
+        self.live_partial = live_partial
+        self.offset = 0
+        self.pending = b""
+        self.partial_shown = False
+        self.width = out.terminal_width(stream) or 100
+
+    def pump(self) -> bool:
+        """Print what was appended since the last call; True when anything was read."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(0, 2)
+                size = fh.tell()
+                if size < self.offset:  # truncated or replaced: start over
+                    self.offset = 0
+                    self.pending = b""
+                if size == self.offset:
+                    return False
+                fh.seek(self.offset)
+                while True:
+                    data = fh.read(READ_CHUNK)
+                    if not data:
+                        break
+                    self.offset += len(data)
+                    self._feed(data)
+        except FileNotFoundError:
+            return False
+        self._show_partial()
+        self.stream.flush()
+        return True
+
+    def _feed(self, data: bytes) -> None:
+        parts = (self.pending + data).split(b"\n")
+        self.pending = parts.pop()
+        if not parts:
+            return
+        clean = self.clean
+        text = "\n".join(clean(p.decode("utf-8", errors="replace")) for p in parts) + "\n"
+        if self.partial_shown:
+            text = "\r\x1b[K" + text
+            self.partial_shown = False
+        self.stream.write(text)
+
+    def _show_partial(self) -> None:
+        if not self.live_partial or not self.pending:
+            return
+        # The live line is plain text, so clipping it to the terminal's width cannot cut an escape sequence.
+        line = self.plain(self._last_redraw(self.pending).decode("utf-8", errors="replace"))
+        self.stream.write("\r\x1b[K" + line[: self.width - 1])
+        self.partial_shown = True
+
+    @staticmethod
+    def _last_redraw(data: bytes) -> bytes:
+        body = data.rstrip(b"\r")
+        cut = body.rfind(b"\r")
+        return body if cut < 0 else body[cut + 1 :]
+
+    def finish(self) -> None:
+        """Print the unterminated last line, if any, as a line of its own."""
+        if self.pending:
+            if self.partial_shown:
+                self.stream.write("\r\x1b[K")
+            self.stream.write(self.clean(self.pending.decode("utf-8", errors="replace")) + "\n")
+            self.pending = b""
+            self.partial_shown = False
+        self.stream.flush()
+
+
+def follow(r: Run, path: Path, stream: TextIO, *, color: bool, live_partial: bool) -> str:
+    """Print the log as it grows until the run has ended and the log is drained; returns the final status.
+
+    The supervisor writes the final status only after the script's output is in the file, so one more read
+    after seeing a final status gets everything.
+    """
+    printer = LogPrinter(path, stream, color=color, live_partial=live_partial)
+    next_status = 0.0
+    while True:
+        now = time.monotonic()
+        if now >= next_status:
+            status = r.record.status
+            next_status = now + STATUS_POLL_S
+            if status.is_terminal:
+                printer.pump()
+                printer.finish()
+                return status.value
+        if not printer.pump():
+            time.sleep(POLL_S)
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    r = get_run(ws, args.run)
+    path = log_path(r, args.file)
+    stream = sys.stdout
+    color = out.use_color(stream)
+    if not path.is_file():
+        rec = r.record
+        if args.follow and rec.kind == "submitted" and rec.status.is_live and args.file is None:
+            pass  # Queued: the supervisor creates the log when the script starts
+        elif rec.kind != "submitted" and args.file is None:
+            raise NotFoundError(
+                f"run {r.id} has no output log: only submitted runs (runtui submit, exp.submit) capture output"
+            )
+        elif not r.folder.is_dir():
+            raise NotFoundError(
+                f"run {r.id} has no folder here ({r.folder}); it ran on host {rec.host!r}, whose disk holds its logs"
+            )
+        else:
+            raise NotFoundError(f"run {r.id} has no log file {path.name!r}; its logs folder holds: {_available(r)}")
+    if args.follow:
+        status = follow(r, path, stream, color=color, live_partial=stream.isatty())
+        if sys.stderr.isatty():
+            out.note(f"run {r.id} ended {status}")
+        return 0
+    printer = LogPrinter(path, stream, color=color, live_partial=False)
+    printer.pump()
+    printer.finish()
+    return 0

@@ -1,0 +1,52 @@
+"""`runtui ui` (the default), `runtui gc` and `runtui version`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from runtui.cli import printing as out
+from runtui.cli.session import workspace
+from runtui.errors import RuntuiError
+
+
+def ui(args: argparse.Namespace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise RuntuiError(
+            "the monitor needs a terminal; in scripts and pipes use 'runtui ls', 'runtui show' or 'runtui logs'"
+        )
+    ws = workspace(args)
+    _ = ws.store  # a store that cannot be opened is one clear line here, not a failure inside the TUI
+    from runtui.tui import run_app  # Textual is imported only for this command
+
+    run_app(ws.config)
+    return 0
+
+
+def gc(args: argparse.Namespace) -> int:
+    """Finalize live runs whose owner (a supervisor or an SDK process) is gone: Failed, "owner process lost"."""
+    from runtui.execution.liveness import finalize_lost, owner_alive
+    from runtui.status import RunStatus
+
+    ws = workspace(args)
+    store = ws.store
+    live = list(store.query_runs(statuses=[s for s in RunStatus if s.is_live]))
+    lost = [r for r in live if owner_alive(r) is False]
+    if not lost:
+        out.note(f"nothing to do: {len(live)} live run(s), each with a live owner")
+        return 0
+    for rec in lost:
+        if args.dry_run:
+            sys.stdout.write(f"would finalize  {rec.id}  ({rec.status.value}, owner pid {rec.owner_pid} gone)\n")
+            continue
+        new, changed = finalize_lost(store, rec.id)
+        if changed:
+            sys.stdout.write(f"{new.status.value}  {rec.id}  ({new.error})\n")
+    return 0
+
+
+def version(args: argparse.Namespace) -> int:
+    from runtui._version import __version__
+
+    sys.stdout.write(f"runtui {__version__}\n")
+    return 0

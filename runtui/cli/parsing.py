@@ -1,0 +1,197 @@
+"""The command line's grammar: every subcommand, its options and its help. Only argparse here (fast `--help`).
+
+Errors from argparse become one line on stderr and exit code 2, like every other usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from runtui._version import __version__
+
+USAGE_ERROR = 2
+
+DESCRIPTION = """\
+runtui: a local-first tracker and live terminal monitor for training runs.
+
+Without a command, opens the live monitor (TUI) on the workspace.
+RUN is a run id or an unambiguous prefix of one."""
+
+EPILOG = """\
+workspace: --home DIR, else $RUNTUI_HOME, else .runtui/config.json in this folder or a parent, else ~/.runtui.
+store: --store URL (e.g. postgresql+psycopg://user@host/db), else $RUNTUI_STORE_URL, else the workspace's SQLite file.
+exit codes: 0 success, 1 the operation failed, 2 usage error."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `runtui: error: ...` and a pointer to `--help`, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"runtui: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(USAGE_ERROR)
+
+
+def key_value(text: str) -> tuple[str, str | None]:
+    """`key=value` or a bare `key` (a key-only tag). The key is checked here, so a bad one is a usage error."""
+    from runtui.errors import ValidationError
+    from runtui.ids import check_key
+
+    key, sep, value = text.partition("=")
+    try:
+        check_key(key, "tag key")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(f"malformed tag {text!r}: {exc}") from None
+    return key, (value if sep else None)
+
+
+def tag_key(text: str) -> str:
+    from runtui.errors import ValidationError
+    from runtui.ids import check_key
+
+    try:
+        return check_key(text, "tag key")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, not {text!r}")
+    return value
+
+
+def _workspace_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # Accepted before and after the command (`runtui --home X ls` and `runtui ls --home X`). In subcommands the
+    # default is SUPPRESS, so an option given only before the command is not overwritten by the subparser.
+    default = None if top else argparse.SUPPRESS
+    group = parser.add_argument_group("workspace")
+    group.add_argument("--home", metavar="DIR", default=default, help="the workspace folder (default: discovered)")
+    group.add_argument("--store", metavar="URL", default=default, help="the store's SQLAlchemy URL")
+
+
+def build_parser() -> Parser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = Parser(prog="runtui", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"runtui {__version__}")
+    _workspace_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description or help, formatter_class=fmt)
+        _workspace_options(p, top=False)
+        return p
+
+    command("ui", "open the live monitor (the default command)")
+
+    p = command(
+        "ls",
+        "list runs",
+        "List runs, newest first: status, name, id, duration, headline metric (the first metric a run logged), "
+        "tags.\n\nBy default: every live run plus the most recent runs (--limit). --all lists every run.\n"
+        "FILTER uses the filter language, e.g. 'status:running tag:best', 'metric:loss<0.1 or exp:mnist'.",
+    )
+    p.add_argument("filter", nargs="?", metavar="FILTER", help="a filter expression (quote it for the shell)")
+    p.add_argument("--experiment", "-e", metavar="NAME", help="only runs of this experiment")
+    p.add_argument("--all", "-a", action="store_true", help="every run, not only live and recent ones")
+    p.add_argument(
+        "--limit", type=positive_int, default=50, metavar="N", help="recent runs shown without --all (default 50)"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line (for scripts)")
+
+    p = command("show", "show a run's details", "Show a run's details, tags, properties, metrics and error.")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--json", action="store_true", help="print the details as one JSON object")
+
+    p = command(
+        "logs",
+        "print a run's log",
+        "Print a run's output log. Terminal control sequences are removed (colours are kept on a terminal).",
+    )
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new output until the run ends")
+    p.add_argument("--file", metavar="NAME", help="which log file of the run (default: its main output log)")
+
+    p = command(
+        "submit",
+        "run a script as a supervised run",
+        "Submit SCRIPT as a run: its folder is snapshotted and a supervisor starts it in the background, so it\n"
+        "survives the end of this terminal session. Options for runtui go BEFORE the script; everything after\n"
+        "SCRIPT is passed to it. Prints the new run's id on stdout.",
+    )
+    p.add_argument("--experiment", "-e", metavar="NAME", help="experiment name (default: the source folder's name)")
+    p.add_argument("--name", metavar="NAME", help="display name of the run")
+    p.add_argument(
+        "--tag",
+        "-t",
+        action="append",
+        type=key_value,
+        default=[],
+        metavar="KEY[=VALUE]",
+        help="tag the run (repeatable)",
+    )
+    p.add_argument(
+        "--source-dir", metavar="DIR", help="the folder to snapshot and run in (default: the script's folder)"
+    )
+    p.add_argument("--wait", "-w", action="store_true", help="stream the output and wait; exit 1 unless Completed")
+    p.add_argument("script", metavar="SCRIPT", help="the Python script to run")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
+
+    p = command(
+        "cancel",
+        "cancel runs (and their unfinished child runs)",
+        "Cancel runs and their unfinished descendants, then wait until they are Canceled. Exit 1 on timeout.",
+    )
+    p.add_argument("runs", nargs="+", metavar="RUN")
+    p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", help="how long to wait (default 30)")
+    p.add_argument("--no-wait", action="store_true", help="only request the cancel; do not wait")
+
+    p = command("fail", "mark a run Failed", "Mark a run Failed (a Completed run too), with an optional reason.")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--reason", metavar="TEXT", help="why (stored as the run's error)")
+
+    p = command(
+        "tag",
+        "set or remove tags of a run",
+        "Set tags (KEY=VALUE, or KEY alone for a key-only tag) and remove tags (--remove KEY).",
+    )
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("tags", nargs="*", type=key_value, metavar="KEY[=VALUE]")
+    p.add_argument(
+        "--remove", "-r", action="append", type=tag_key, default=[], metavar="KEY", help="remove a tag (repeatable)"
+    )
+
+    p = command(
+        "demo",
+        "start a demo workload and watch it",
+        "Start a realistic demo workload (a hyper-parameter sweep with child runs, a failing run, a long run with\n"
+        "a progress bar, tagged and property-carrying runs) as real submitted scripts, then open the monitor.\n"
+        "Use --home to keep it out of your default workspace. It runs for about five minutes.",
+    )
+    p.add_argument("--no-ui", action="store_true", help="leave the workload running in the background and return")
+    p.add_argument("--stop", action="store_true", help="cancel the demo runs that are still live, and return")
+
+    p = command(
+        "gc",
+        "finalize runs whose owner process is gone",
+        "Find live runs whose owner (supervisor or SDK process) is gone and mark them Failed ('owner process lost').",
+    )
+    p.add_argument("--dry-run", action="store_true", help="only list what would be finalized")
+
+    command("version", "print runtui's version")
+    return parser

@@ -1,0 +1,196 @@
+"""How the CLI prints: escaped text from runs, tables, durations, numbers, JSON lines, colours.
+
+Text that comes from runs (names, tag values, errors) is data: control characters are shown escaped
+(`\\x1b`), so nothing a run stored can move the cursor or retitle the terminal of someone listing it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import re
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from runtui.status import RunStatus
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    return _SHORT_ESCAPES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+def safe(text: object) -> str:
+    """One line of display text: every control character (newlines too) shown as an escape."""
+    s = text if isinstance(text, str) else str(text)
+    return _CONTROL.sub(_escape, s) if _CONTROL.search(s) else s
+
+
+def safe_block(text: str) -> str:
+    """Multi-line display text (an error's traceback): newlines and tabs kept, other controls escaped."""
+    return _CONTROL_KEEP_LINES.sub(_escape, text) if _CONTROL_KEEP_LINES.search(text) else text
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colours only on a terminal, and never with NO_COLOR (https://no-color.org) or TERM=dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+_STATUS_SGR: dict[RunStatus, str] = {
+    RunStatus.RUNNING: "36",
+    RunStatus.FINALIZING: "36",
+    RunStatus.PREPARING: "33",
+    RunStatus.STARTING: "33",
+    RunStatus.CANCEL_REQUESTED: "35",
+    RunStatus.COMPLETED: "32",
+    RunStatus.FAILED: "31",
+    RunStatus.NOT_RESPONDING: "91",
+    RunStatus.CANCELED: "90",
+    RunStatus.QUEUED: "90",
+    RunStatus.NOT_STARTED: "90",
+}
+
+
+def paint_status(status: RunStatus, text: str, color: bool) -> str:
+    return f"\x1b[{_STATUS_SGR[status]}m{text}\x1b[0m" if color else text
+
+
+def format_duration(seconds: float | None) -> str:
+    """Compact: 9s, 4m05s, 3h07m, 2d04h."""
+    if seconds is None or math.isnan(seconds):
+        return "-"
+    s = int(max(0.0, seconds))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m{s:02d}s"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h{m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d{h:02d}h"
+
+
+def format_number(value: float | str | None) -> str:
+    """Four significant digits for floats, whole numbers plain."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return safe(value)
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def format_time(epoch: float | None) -> str:
+    """Local time, to the second."""
+    if epoch is None:
+        return "-"
+    return _dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso_utc(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def format_tags(tags: dict[str, str | None]) -> str:
+    return " ".join(safe(k) if v is None else f"{safe(k)}={safe(v)}" for k, v in tags.items())
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+
+
+def json_text(obj: Any, indent: int | None = None) -> str:
+    """JSON with non-ASCII letters readable but DEL and C1 controls escaped (json only escapes C0)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_UNSAFE.search(text) else text
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The width to fit a table to, or None when the output is not a terminal (then nothing is cut)."""
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def clip(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…" if width > 0 else ""
+
+
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    max_widths: Sequence[int | None],
+    width: int | None,
+    paint: Sequence[str | None] | None = None,
+) -> list[str]:
+    """Left-aligned columns separated by two spaces. Cells wider than their column's max are clipped; on a
+    terminal (`width` given) the last column is clipped to fit. `paint[i]` is an SGR code for row i's first cell.
+    """
+    ncols = len(headers)
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i in range(ncols):
+            n = len(row[i])
+            if n > widths[i]:
+                widths[i] = n
+    widths = [w if m is None else min(w, m) for w, m in zip(widths, max_widths, strict=True)]
+    last = ncols - 1
+    if width is not None:
+        used = sum(widths[:last]) + 2 * last
+        widths[last] = max(len(headers[last]), min(widths[last], width - used))
+
+    def line(cells: Sequence[str], first_sgr: str | None) -> str:
+        parts = []
+        for i in range(ncols):
+            cell = cells[i]
+            if len(cell) > widths[i]:
+                cell = clip(cell, widths[i])
+            if i == last:
+                parts.append(cell)
+            elif i == 0 and first_sgr:
+                parts.append(f"\x1b[{first_sgr}m{cell}\x1b[0m" + " " * (widths[i] - len(cell)))
+            else:
+                parts.append(cell.ljust(widths[i]))
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers, None)]
+    if paint is None:
+        out.extend(line(row, None) for row in rows)
+    else:
+        out.extend(line(row, sgr) for row, sgr in zip(rows, paint, strict=True))
+    return out
+
+
+def status_sgr(status: RunStatus) -> str:
+    return _STATUS_SGR[status]
+
+
+def note(message: str) -> None:
+    """A remark for a person (progress, hints) on stderr, never mixed into the data on stdout."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
