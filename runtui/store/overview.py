@@ -101,14 +101,9 @@ def run_page(
     if statuses:
         conds.append(run_t.c.status.in_([s.value for s in statuses]))
     if before is not None:
-        conds.append(
-            or_(run_t.c.created_at < before[0], and_(run_t.c.created_at == before[0], run_t.c.id < before[1]))
-        )
+        conds.append(or_(run_t.c.created_at < before[0], and_(run_t.c.created_at == before[0], run_t.c.id < before[1])))
     stmt = (
-        select(*RUN_COLUMNS)
-        .where(and_(*conds))
-        .order_by(run_t.c.created_at.desc(), run_t.c.id.desc())
-        .limit(limit + 1)
+        select(*RUN_COLUMNS).where(and_(*conds)).order_by(run_t.c.created_at.desc(), run_t.c.id.desc()).limit(limit + 1)
     )
     with store._read() as conn:
         rows = conn.execute(stmt).all()
@@ -121,9 +116,7 @@ def child_counts(store: Store, run_ids: Sequence[str]) -> dict[str, int]:
     with store._read() as conn:
         for chunk in _chunks(list(dict.fromkeys(run_ids))):
             stmt = (
-                select(run_t.c.parent_id, func.count())
-                .where(run_t.c.parent_id.in_(chunk))
-                .group_by(run_t.c.parent_id)
+                select(run_t.c.parent_id, func.count()).where(run_t.c.parent_id.in_(chunk)).group_by(run_t.c.parent_id)
             )
             for parent, count in conn.execute(stmt).tuples():
                 out[parent] = count

@@ -136,8 +136,11 @@ def _decode(raw: bytes) -> str:
     return collapse_cr(line) if "\r" in line else line
 
 
+PRIMARY_LOG = "output.log"  # what a submitted run's script writes (stdout and stderr)
+
+
 def find_log_files(run_dir: Path) -> list[Path]:
-    """The run's `logs/*.log` files, most recently written first."""
+    """The run's `logs/*.log` files: `output.log` first, then the others, most recently written first."""
     folder = run_dir / "logs"
     try:
         entries = [p for p in folder.iterdir() if p.suffix == ".log" and p.is_file()]
@@ -150,4 +153,4 @@ def find_log_files(run_dir: Path) -> list[Path]:
         except OSError:
             return 0.0
 
-    return sorted(entries, key=lambda p: (-mtime(p), p.name))
+    return sorted(entries, key=lambda p: (p.name != PRIMARY_LOG, -mtime(p), p.name))

@@ -153,9 +153,7 @@ class MainScreen(Screen[None]):
     def _reload(self, view: ViewFilter, generation: int) -> None:
         try:
             store = self.runtui_app.store
-            result: Overview | Matches = (
-                read_matches(store, view, generation) if view.active else read_overview(store)
-            )
+            result: Overview | Matches = read_matches(store, view, generation) if view.active else read_overview(store)
         except Exception as exc:
             self.post_message(self.Problem(f"reading runs failed: {exc}"))
             return
@@ -598,4 +596,3 @@ class MainScreen(Screen[None]):
 
 def _verb(fn: Callable[..., str]) -> str:
     return getattr(fn, "__name__", "action").replace("_", " ")
-

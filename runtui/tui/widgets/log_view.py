@@ -46,6 +46,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("N", "previous_match", "Previous match", show=False),
         Binding("G", "scroll_end", "Follow", show=False),
         Binding("g", "scroll_home", "Top", show=False),
+        Binding("o", "other_file", "Other log", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -56,6 +57,9 @@ class LogView(ScrollView, can_focus=True):
 
     class SearchRequested(Message):
         """The reader pressed `/` in the log."""
+
+    class OtherFileRequested(Message):
+        """The reader pressed `o`: show the run's next log file."""
 
     search_term: reactive[str] = reactive("", always_update=True)
     """The text highlighted and jumped to by `n` / `N` (case-insensitive)."""
@@ -215,6 +219,9 @@ class LogView(ScrollView, can_focus=True):
     def action_search(self) -> None:
         self.post_message(self.SearchRequested())
 
+    def action_other_file(self) -> None:
+        self.post_message(self.OtherFileRequested())
+
     def action_next_match(self) -> None:
         if self.search_term and not self.find(forward=False):
             self.notify(f"no older match for {self.search_term!r}", markup=False)
@@ -240,8 +247,9 @@ class LogPanel(Vertical):
     class Lines(Message):
         """New output from the tail worker."""
 
-        def __init__(self, generation: int, chunk: TailChunk, path: Path, ack: threading.Event) -> None:
+        def __init__(self, generation: int, chunk: TailChunk, path: Path, files: int, ack: threading.Event) -> None:
             super().__init__()
+            self.files = files
             self.generation = generation
             self.chunk = chunk
             self.path = path
@@ -265,6 +273,8 @@ class LogPanel(Vertical):
         )
         self.run_dir: Path | None = None
         self.path: Path | None = None
+        self.file_index = 0  # which of the run's log files (`o` cycles)
+        self.file_count = 0
         self._generation = 0
         self._status = "no run selected"
 
@@ -284,6 +294,12 @@ class LogPanel(Vertical):
         if run_dir == self.run_dir:
             return
         self.run_dir = run_dir
+        self.file_index = 0
+        self.file_count = 0
+        self._restart()
+
+    def _restart(self) -> None:
+        run_dir = self.run_dir
         self.path = None
         self._generation += 1
         self.view.clear()
@@ -292,13 +308,26 @@ class LogPanel(Vertical):
             self.workers.cancel_group(self, "log-tail")
         else:
             self._status = "waiting for output…"
-            self._tail(run_dir, self._generation)
+            self._tail(run_dir, self._generation, self.file_index)
         self._update_title()
 
+    @on(LogView.OtherFileRequested)
+    def _other_file(self, event: LogView.OtherFileRequested) -> None:
+        event.stop()
+        if self.run_dir is None:
+            return
+        count = self.file_count
+        if count < 2:
+            self.notify("this run has only one log file" if count else "this run has no log file yet")
+            return
+        self.file_index = (self.file_index + 1) % count
+        self._restart()
+
     @work(thread=True, exclusive=True, group="log-tail", exit_on_error=False)
-    def _tail(self, run_dir: Path, generation: int) -> None:
+    def _tail(self, run_dir: Path, generation: int, file_index: int) -> None:
         worker = get_current_worker()
         tail: LogTail | None = None
+        files: list[Path] = []
         stop = threading.Event()
         watcher = None
         waited_for_files = False
@@ -307,7 +336,7 @@ class LogPanel(Vertical):
                 if tail is None:
                     files = find_log_files(run_dir)
                     if files:
-                        tail = LogTail(files[0])
+                        tail = LogTail(files[file_index % len(files)])
                     elif not waited_for_files:
                         waited_for_files = True
                         self.post_message(self.Status(generation, f"no log yet in {run_dir / 'logs'}"))
@@ -319,7 +348,7 @@ class LogPanel(Vertical):
                         return
                     if chunk is not None and (chunk.lines or chunk.reset or chunk.partial or chunk.skipped):
                         ack = threading.Event()
-                        self.post_message(self.Lines(generation, chunk, tail.path, ack))
+                        self.post_message(self.Lines(generation, chunk, tail.path, len(files), ack))
                         # one batch in flight: a slow UI makes the next read bigger (and skip), never queue up
                         while not ack.wait(0.2):
                             if worker.is_cancelled:
@@ -341,6 +370,7 @@ class LogPanel(Vertical):
         if message.generation != self._generation:
             return
         self.path = message.path
+        self.file_count = message.files
         self._status = ""
         self.view.append_chunk(message.chunk)
         self._update_title()
@@ -358,6 +388,8 @@ class LogPanel(Vertical):
         text = Text(no_wrap=True, overflow="ellipsis")
         if self.path is not None:
             text.append(" " + self.path.name, style="bold")
+            if self.file_count > 1:
+                text.append(" (o: other)", style="dim")
             if self.view.skipped_bytes:
                 text.append(f"  tail ({self.view.skipped_bytes:,} bytes before)", style="dim")
             text.append("  ")
@@ -408,4 +440,3 @@ def _folder_watcher(folder: Path):  # type: ignore[no-untyped-def]
         return folder_watcher(folder, poll_interval=POLL_S * 5)
     except Exception:  # no watcher: the tail loop polls on its own
         return None
-

@@ -556,4 +556,3 @@ def _descendants(node: Node) -> Iterator[Node]:
     for child in node.children:
         yield child
         yield from _descendants(child)
-
