@@ -82,17 +82,16 @@ def test_cancel_takes_down_the_whole_tree(store: Store, ws: WorkspaceConfig, src
 
 
 IGNORING_SCRIPT = """
-import signal, subprocess, sys, time
+import os, signal, subprocess, sys, time
+# SIG_IGN is inherited across exec, so the child ignores SIGTERM from its first instruction.
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
 def ignore(signum, frame):
     print("got SIGTERM, ignoring it", flush=True)
 signal.signal(signal.SIGTERM, ignore)
-# SIG_IGN is inherited across exec: the child ignores SIGTERM too.
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-child = subprocess.Popen(
-    [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"])
 with open(sys.argv[1] + ".tmp", "w") as fh:
-    fh.write(f"{__import__('os').getpid()}\\n{child.pid}")
-__import__("os").replace(sys.argv[1] + ".tmp", sys.argv[1])
+    fh.write(f"{os.getpid()}\\n{child.pid}")
+os.replace(sys.argv[1] + ".tmp", sys.argv[1])
 while True:
     time.sleep(0.05)
 """
@@ -112,7 +111,7 @@ def test_a_script_ignoring_sigterm_is_killed_after_the_grace_period(
 
     assert final.status == S.CANCELED
     assert final.exit_code == -signal.SIGKILL  # SIGTERM first (ignored, see the log), then SIGKILL
-    assert final.error is not None and "ignored SIGTERM" in final.error and "killed" in final.error
+    assert final.error is not None and "2 processes ignored SIGTERM" in final.error and "killed" in final.error
     assert "got SIGTERM, ignoring it" in (ws.run_dir(rec.id) / "logs" / OUTPUT_LOG).read_text()
     assert [i for i in idents if exists(i)] == []
 
