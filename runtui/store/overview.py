@@ -64,11 +64,11 @@ def experiment_counts(store: Store, names: Sequence[str] | None = None) -> dict[
             rows_e: list[tuple[str, float]] = []
             rows_c: list[tuple[str, str, int]] = []
             for chunk in _chunks(wanted):
-                rows_e.extend(conn.execute(exp_stmt.where(experiment_t.c.name.in_(chunk))).tuples())
-                rows_c.extend(conn.execute(count_stmt.where(run_t.c.experiment.in_(chunk))).tuples())
+                rows_e.extend(conn.execute(exp_stmt.where(experiment_t.c.name.in_(chunk))))
+                rows_c.extend(conn.execute(count_stmt.where(run_t.c.experiment.in_(chunk))))
         else:
-            rows_e = list(conn.execute(exp_stmt).tuples())
-            rows_c = list(conn.execute(count_stmt).tuples())
+            rows_e = list(conn.execute(exp_stmt))
+            rows_c = list(conn.execute(count_stmt))
     for name, created_at in rows_e:
         created[name] = created_at
         totals.setdefault(name, [0, 0])
@@ -118,7 +118,7 @@ def child_counts(store: Store, run_ids: Sequence[str]) -> dict[str, int]:
             stmt = (
                 select(run_t.c.parent_id, func.count()).where(run_t.c.parent_id.in_(chunk)).group_by(run_t.c.parent_id)
             )
-            for parent, count in conn.execute(stmt).tuples():
+            for parent, count in conn.execute(stmt):
                 out[parent] = count
     return out
 

@@ -20,7 +20,7 @@ STATUS_GLYPH: dict[RunStatus, str] = {
     S.NOT_STARTED: "○",
     S.QUEUED: "◌",
     S.PREPARING: "◔",
-    S.STARTING: "◔",
+    S.STARTING: "◐",
     S.RUNNING: "●",
     S.FINALIZING: "◑",
     S.CANCEL_REQUESTED: "◍",

@@ -61,10 +61,15 @@ class LogTail:
         self._opened = True
         self._offset = start + len(data)
         self._pending = b""
+        first = start
+        if start > 0:
+            # we started reading mid-line: the lines start after the first newline
+            cut = data.find(b"\n")
+            first = start + cut + 1 if cut >= 0 else self._offset
         chunk = self._split(data, drop_first=start > 0)
         chunk.reset = True
         chunk.skipped = start
-        chunk.offset = start
+        chunk.offset = first
         return chunk
 
     def poll(self) -> TailChunk | None:
