@@ -42,12 +42,14 @@ if TYPE_CHECKING:
 
     from runtui.execution.process_tree import ProcessTree, Reaper
     from runtui.store import Store
+    from runtui.watch import Subscription
 
 STATUS_POLL_S = 2.0  # look at the store at least this often, even without a file event
 STDERR_TAIL_BYTES = 32 * 1024
 ERROR_TAIL_LINES = 60
 ERROR_TAIL_CHARS = 8000
 PUMP_JOIN_S = 5.0
+CANCEL_SETTLE_S = 1.0  # after a cancel, how long child runs are watched for late CancelRequested writes
 
 LIVE = frozenset(s for s in RunStatus if s.is_live)
 S = RunStatus
@@ -112,6 +114,7 @@ class Supervisor:
         self.proc: subprocess.Popen[bytes] | None = None
         self.pump: StderrPump | None = None
         self.log_fd = -1
+        self._sub: Subscription | None = None
 
     # ------------------------------------------------------------------ waking up
 
@@ -210,7 +213,7 @@ class Supervisor:
             self._not_started(rec.status)
             return
         watcher = store_watcher(self.spec.store_url)
-        sub = watcher.subscribe()
+        sub = self._sub = watcher.subscribe()
         watcher.add_listener(self.poke)
         try:
             rec, changed = self.store.set_status(self.run_id, S.STARTING, only_from=frozenset({S.PREPARING}))
@@ -374,6 +377,8 @@ class Supervisor:
         if reason:
             notes.insert(0, reason)
         log(f"tree gone after {time.monotonic() - started:.3f} s; " + ("; ".join(notes) or "all exited on SIGTERM"))
+        # Children first: once the run shows as ended, its children have ended too.
+        self._finish_descendants_once()
         self.store.set_status(
             self.run_id,
             S.CANCELED,
@@ -381,7 +386,7 @@ class Supervisor:
             exit_code=code,
             only_from=LIVE,
         )
-        self._finish_descendants()
+        self._settle_descendants()
 
     def _script_exited(self, status: int) -> None:
         from runtui.execution.process_tree import describe_exit
@@ -396,6 +401,7 @@ class Supervisor:
         self._join_pump()
         tail = self.pump.text() if self.pump is not None else ""
         log(f"script exited: {'signal ' + sig if sig else f'code {code}'}")
+        self._finish_descendants_once()
         for _ in range(5):
             current = self._status()
             if current.is_terminal:
@@ -416,9 +422,20 @@ class Supervisor:
             )
             if changed:
                 break
-        self._finish_descendants()
+        self._settle_descendants()
 
-    def _finish_descendants(self) -> None:
+    def _settle_descendants(self) -> None:
+        """After a cancel: a canceler writes CancelRequested run by run, possibly still after the tree is gone
+        and the run is Canceled; so the children are looked at again on store changes for a short while."""
+        if not self.canceled or self._sub is None:
+            return
+        settle_until = time.monotonic() + CANCEL_SETTLE_S
+        while (left := settle_until - time.monotonic()) > 0:
+            self.wait(left)
+            if self._sub.changed():
+                self._finish_descendants_once()
+
+    def _finish_descendants_once(self) -> None:
         """End the open child runs whose owner was a process of this tree (it is gone now).
 
         On cancel they become Canceled. Otherwise, open children of a dead owner become Failed ("owner process
@@ -436,20 +453,25 @@ class Supervisor:
             ours = self.tree.contains(d.owner_pid, d.owner_create_time) or d.host == here
             if not ours or ProcessIdentity(d.owner_pid, d.owner_create_time).is_alive():
                 continue  # a live owner (e.g. a submitted child's own supervisor) ends its run itself
-            if self.canceled or d.status == S.CANCEL_REQUESTED:
-                target, error = S.CANCELED, None
-            elif d.status in (S.NOT_STARTED, S.QUEUED):
-                continue
-            else:
-                target, error = S.FAILED, f"{LOST_ERROR}: the submitted script that owned it exited"
-            self._safely(
-                f"ending child run {d.id}",
-                self.store.set_status,
-                d.id,
-                target,
-                error=error,
-                only_from=frozenset({d.status}),
-            )
+            status = d.status
+            for _ in range(3):  # the status may change under us (a canceler); decide again from the new one
+                if self.canceled or status == S.CANCEL_REQUESTED:
+                    target, error = S.CANCELED, None
+                elif status in (S.NOT_STARTED, S.QUEUED):
+                    break
+                else:
+                    target, error = S.FAILED, f"{LOST_ERROR}: the submitted script that owned it exited"
+                result = self._safely(
+                    f"ending child run {d.id}",
+                    self.store.set_status,
+                    d.id,
+                    target,
+                    error=error,
+                    only_from=frozenset({status}),
+                )
+                if result is None or result[1] or not result[0].status.is_live:
+                    break
+                status = result[0].status
 
 
 def main(argv: list[str] | None = None) -> int:
