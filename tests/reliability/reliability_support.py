@@ -1,0 +1,124 @@
+"""Helpers of the reliability suite: starting worker processes, reading their reports, inspecting stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).with_name("reliability_worker.py")
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("RUNTUI_RUN_ID", None)
+    env.update(extra)
+    return env
+
+
+def spawn(mode: str, args: dict[str, Any], **env: str) -> subprocess.Popen[str]:
+    """Start `reliability_worker.py <mode>` with pipes on stdout (JSON lines) and stderr."""
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), mode, json.dumps(args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=worker_env(**env),
+        cwd=str(ROOT),
+    )
+
+
+@dataclass
+class Finished:
+    events: list[dict[str, Any]]
+    stderr: str
+    returncode: int
+
+    def last(self, event: str) -> dict[str, Any]:
+        found = [e for e in self.events if e.get("event") == event]
+        assert found, f"no {event!r} event; events={self.events[-5:]}, stderr={self.stderr[-2000:]}"
+        return found[-1]
+
+
+def finish(proc: subprocess.Popen[str], timeout: float) -> Finished:
+    out, err = proc.communicate(timeout=timeout)
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return Finished(events, err, proc.returncode)
+
+
+def read_events_until(
+    proc: subprocess.Popen[str], done: Callable[[dict[str, Any]], bool], timeout: float
+) -> list[dict[str, Any]]:
+    """Read JSON lines from the worker until `done(event)` is true; returns every event read."""
+    assert proc.stdout is not None
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    buf = ""
+    fd = proc.stdout.fileno()
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"worker did not report in {timeout} s; events so far: {events[-5:]}")
+        ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
+        if not ready:
+            if proc.poll() is not None:
+                err = proc.stderr.read() if proc.stderr else ""
+                raise AssertionError(f"worker exited ({proc.returncode}) early; stderr: {err[-3000:]}")
+            continue
+        chunk = os.read(fd, 65536).decode()
+        if not chunk:
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"worker closed stdout; events: {events[-5:]}; stderr: {err[-3000:]}")
+        buf += chunk
+        while "\n" in buf:
+            line, buf = buf.split("\n", 1)
+            if line.strip():
+                event = json.loads(line)
+                events.append(event)
+                if done(event):
+                    return events
+
+
+def stderr_problems(stderr: str) -> list[str]:
+    """Lines a healthy worker must not print: runtui's store trouble reports, lock errors, tracebacks."""
+    bad = ("runtui:", "locked", "busy", "Traceback", "Error", "error")
+    return [line for line in stderr.splitlines() if any(b in line for b in bad)]
+
+
+def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Read the store with a separate plain engine (not runtui's), as an independent witness."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def integrity_ok(url: str) -> None:
+    """SQLite: PRAGMA integrity_check says ok. PostgreSQL: no equivalent; the consistency checks cover it."""
+    if url.startswith("sqlite"):
+        assert query(url, "PRAGMA integrity_check") == [("ok",)]
+        assert query(url, "PRAGMA foreign_key_check") == []
+
+
+def metrics_match_summaries(url: str) -> None:
+    """Points and their summary rows are written in one transaction, so their counts always agree."""
+    rows = query(
+        url,
+        "SELECT s.run_id, s.name, s.count,"
+        " (SELECT COUNT(*) FROM metric m WHERE m.run_id = s.run_id AND m.name = s.name) FROM metric_summary s",
+    )
+    bad = [r for r in rows if r[2] != r[3]]
+    assert not bad, f"summary counts disagree with the points: {bad[:5]}"
