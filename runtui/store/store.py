@@ -656,10 +656,27 @@ class Store:
         return len(rows)
 
     def _insert_points(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        # The DBAPI cursor's executemany: no ORM, no per-row SQLAlchemy work.
+        # The DBAPI cursor: no ORM, no per-row SQLAlchemy work. On PostgreSQL with psycopg 3, COPY: measured
+        # 2.6x the rate of executemany (bench/write_path.py).
+        columns = "run_id, name, step, value, text, kind, time"
+        if conn.dialect.driver == "psycopg":
+            self._copy_points(conn, f"COPY metric ({columns}) FROM STDIN", rows)
+            return
         mark = "?" if self.sqlite else "%s"
-        sql = f"INSERT INTO metric (run_id, name, step, value, text, kind, time) VALUES ({', '.join([mark] * 7)})"
-        conn.exec_driver_sql(sql, rows)
+        conn.exec_driver_sql(f"INSERT INTO metric ({columns}) VALUES ({', '.join([mark] * 7)})", rows)
+
+    @staticmethod
+    def _copy_points(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        from sqlalchemy.exc import DBAPIError
+
+        error_class = conn.dialect.loaded_dbapi.Error
+        try:
+            with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
+        except error_class as exc:
+            # The same exception classes as executemany would raise, so retries and messages stay as they were.
+            raise DBAPIError.instance(sql, None, exc, error_class) from exc
 
     def _summary_upsert(self) -> Any:
         if self.sqlite:
