@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runtui.cli import printing as out
 from runtui.cli.session import workspace
@@ -28,9 +28,9 @@ BULK_THRESHOLD = 5000
 LIVE_VALUES = [s.value for s in RunStatus if s not in TERMINAL]
 
 
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """One row of the listing: the run columns `ls` shows, its headline metric and its tags."""
+class Listed(NamedTuple):
+    """One row of the listing: the run columns `ls` shows, its headline metric and its tags.
+    (A NamedTuple: 100,000 of them are made in a few milliseconds, unlike frozen dataclasses.)"""
 
     id: str
     experiment: str
@@ -145,10 +145,10 @@ def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, tuple[st
 
     with store._read() as conn:
         if len(run_ids) > BULK_THRESHOLD:
-            take(conn.execute(stmt.where(base_cond)))
+            take(conn.execute(stmt.where(base_cond)).all())
         else:
             for chunk in _chunks(list(run_ids)):
-                take(conn.execute(stmt.where(base_cond, c.run_id.in_(chunk))))
+                take(conn.execute(stmt.where(base_cond, c.run_id.in_(chunk))).all())
     return out_
 
 
@@ -174,26 +174,35 @@ def _round(value: float | None) -> float | None:
 
 
 def table_lines(runs: Sequence[Listed], now: float, *, width: int | None, color: bool) -> list[str]:
-    rows = []
-    for r in runs:
-        metric = "" if r.metric is None else f"{out.safe(r.metric[0])}={out.format_number(r.metric[1])}"
-        rows.append(
-            (
-                r.status.value,
-                out.safe(r.display_name) if r.display_name else r.id,
-                r.id,
-                out.format_duration(r.duration(now)),
-                metric,
-                out.format_tags(r.tags) if r.tags else "",
-            )
+    safe = out.safe
+    duration = out.format_duration
+    number = out.format_number
+    tag_text: dict[tuple[tuple[str, str | None], ...], str] = {}  # runs of one sweep share their tags
+
+    def tags(t: dict[str, str | None]) -> str:
+        key = tuple(t.items())
+        text = tag_text.get(key)
+        if text is None:
+            text = tag_text[key] = out.format_tags(t)
+        return text
+
+    rows = [
+        (
+            r.status.value,
+            safe(r.display_name) if r.display_name else r.id,
+            r.id,
+            duration(r.duration(now)),
+            "" if r.metric is None else f"{safe(r.metric[0])}={number(r.metric[1])}",
+            tags(r.tags) if r.tags else "",
         )
-    paint = [out.status_sgr(r.status) for r in runs] if color else None
+        for r in runs
+    ]
     return out.render_table(
         ("STATUS", "NAME", "ID", "DURATION", "METRIC", "TAGS"),
         rows,
         max_widths=(None, 40, None, None, 32, 60),
         width=width,
-        paint=paint,
+        first_sgr=[out.status_sgr(r.status) for r in runs] if color else None,
     )
 
 
