@@ -163,7 +163,8 @@ def render_table(
     if width is not None:
         used = sum(min(w, m) if m is not None else w for w, m in zip(widths[:last], limits[:last], strict=True))
         room = max(len(headers[last]), width - used - 2 * last)
-        limits[last] = room if limits[last] is None else min(room, limits[last])
+        cap = limits[last]
+        limits[last] = room if cap is None else min(room, cap)
     for i in range(ncols):
         limit = limits[i]
         if limit is not None and widths[i] > limit:
