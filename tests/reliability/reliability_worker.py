@@ -150,8 +150,9 @@ def batch_writer(args: dict[str, Any]) -> None:
         now = time.time()
         points = [(run_id, f"b{k}", i, float(i), None, "scalar", now) for i in range(size)]
         emit(event="begin", batch=k)
+        t = time.monotonic()
         store.write_metrics(points)
-        emit(event="committed", batch=k)
+        emit(event="committed", batch=k, seconds=time.monotonic() - t)
         k += 1
 
 
