@@ -811,7 +811,8 @@ class _ClauseBuilder:
         c = _run.c
         v = node.value
         if node.field == "name":
-            return _contains(func.coalesce(c.display_name, c.id), v)
+            # what RunRecord.name shows: the display name, or the id when it has none (or an empty one)
+            return _contains(func.coalesce(func.nullif(c.display_name, ""), c.id), v)
         if node.field == "id":
             return _starts_with(c.id, v)
         if node.field == "parent":

@@ -627,3 +627,11 @@ def test_statuses_are_kept_in_status_order() -> None:
 def test_quote_round_trips_any_text() -> None:
     for text in ['a"b', "a\\b", "", " ", "and", '\\"', "x:y", "(", "-"]:
         assert parse_filter(quote(text)) == TextMatch(text)
+
+
+def test_name_falls_back_to_the_id_for_an_empty_display_name_too(store: Store) -> None:
+    """As RunRecord.name does (found by the hypothesis property)."""
+    store.create_runs([NewRun(id="e1", experiment="x", status=S.RUNNING, display_name="")])
+    assert [r.name for r in store.query_runs()] == ["e1"]
+    assert matched(store, "name:e1") == {"e1"}
+    assert matched(store, '"e1"') == {"e1"}  # bare words look at the id anyway
