@@ -30,6 +30,7 @@ from typing import Any
 DEBOUNCE_MS = 50
 STEP_MS = 10
 DEFAULT_POLL_S = 1.0
+REVISION_POLL_S = 0.25  # stores without a file to watch: one tiny query (the revision counter) per poll
 
 
 class Watcher:
@@ -345,7 +346,7 @@ def store_watcher(url: str, *, poll_interval: float | None = None) -> Watcher:
     """A started watcher that wakes when the store at `url` may have changed.
 
     SQLite: file events (+ a 1 s stat poll). Other stores: the registered factory for the scheme, else a poll
-    of the store revision every 0.5 s.
+    of the store revision every 0.25 s.
     """
     scheme = url.split(":", 1)[0]
     for prefix, factory in sorted(_factories.items(), key=lambda kv: -len(kv[0])):
@@ -353,7 +354,7 @@ def store_watcher(url: str, *, poll_interval: float | None = None) -> Watcher:
             return factory(url, poll_interval if poll_interval is not None else DEFAULT_POLL_S).start()
     if scheme.startswith("sqlite"):
         return _sqlite_watcher(url, poll_interval if poll_interval is not None else DEFAULT_POLL_S).start()
-    return _revision_watcher(url, poll_interval if poll_interval is not None else 0.5).start()
+    return _revision_watcher(url, poll_interval if poll_interval is not None else REVISION_POLL_S).start()
 
 
 def folder_watcher(folder: Path, *, poll_interval: float = DEFAULT_POLL_S) -> Watcher:

@@ -172,10 +172,56 @@ class Reaper:
         return self.statuses.get(pid)
 
 
+def _child_pids(pid: int) -> list[int] | None:
+    """Children of `pid` from /proc/PID/task/TID/children (every thread's: a child belongs to the thread that
+    forked it, an adopted orphan to any thread). None when the kernel does not offer these files."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return []
+    except OSError:
+        return None
+    out: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                out.extend(int(x) for x in fh.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # the thread just ended
+            return None  # no such file at all: CONFIG_PROC_CHILDREN is off
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _descendant_processes(root_pid: int) -> list[psutil.Process]:
+    """Walk down from `root_pid`. Reading the tree's own /proc entries costs time in proportion to the tree;
+    psutil's `children(recursive=True)` reads every process of the machine (several ms on a busy box)."""
+    found: list[psutil.Process] = []
+    frontier = [root_pid]
+    seen = {root_pid}
+    while frontier:
+        pid = frontier.pop(0)
+        kids = _child_pids(pid)
+        if kids is None:
+            return psutil.Process(root_pid).children(recursive=True)
+        for kid in kids:
+            if kid in seen:
+                continue
+            seen.add(kid)
+            try:
+                found.append(psutil.Process(kid))
+            except psutil.NoSuchProcess:
+                continue
+            frontier.append(kid)
+    return found
+
+
 def descendants(root_pid: int) -> list[psutil.Process]:
     """Every live (non-zombie) descendant of `root_pid`, children before grandchildren."""
     try:
-        procs = psutil.Process(root_pid).children(recursive=True)
+        procs = _descendant_processes(root_pid)
     except psutil.NoSuchProcess:
         return []
     out = []
