@@ -51,33 +51,33 @@ class RunPage:
 
 
 def experiment_counts(store: Store, names: Sequence[str] | None = None) -> dict[str, ExperimentCounts]:
-    """Per experiment (all, or `names`): its run count and live-run count, in one grouped read."""
-    totals: dict[str, list[int]] = {}
+    """Per experiment (all, or `names`): its run count and live-run count.
+
+    Two grouped reads, each served by an index: totals from the (experiment, created_at) index alone, live
+    counts through the status index (live runs are few), so 100,000 runs cost a few tens of milliseconds.
+    """
+    totals: dict[str, int] = {}
+    live: dict[str, int] = {}
     created: dict[str, float] = {}
+    exp_stmt = select(experiment_t.c.name, experiment_t.c.created_at)
+    total_stmt = select(run_t.c.experiment, func.count()).group_by(run_t.c.experiment)
+    live_stmt = (
+        select(run_t.c.experiment, func.count()).where(run_t.c.status.in_(LIVE_VALUES)).group_by(run_t.c.experiment)
+    )
     with store._read() as conn:
-        exp_stmt = select(experiment_t.c.name, experiment_t.c.created_at)
-        count_stmt = select(run_t.c.experiment, run_t.c.status, func.count()).group_by(
-            run_t.c.experiment, run_t.c.status
-        )
-        if names is not None:
-            wanted = list(dict.fromkeys(names))
-            rows_e: list[tuple[str, float]] = []
-            rows_c: list[tuple[str, str, int]] = []
-            for chunk in _chunks(wanted):
-                rows_e.extend(conn.execute(exp_stmt.where(experiment_t.c.name.in_(chunk))))
-                rows_c.extend(conn.execute(count_stmt.where(run_t.c.experiment.in_(chunk))))
+        if names is None:
+            created.update(conn.execute(exp_stmt).all())
+            totals.update(conn.execute(total_stmt).all())
+            live.update(conn.execute(live_stmt).all())
         else:
-            rows_e = list(conn.execute(exp_stmt))
-            rows_c = list(conn.execute(count_stmt))
-    for name, created_at in rows_e:
-        created[name] = created_at
-        totals.setdefault(name, [0, 0])
-    for name, status, count in rows_c:
-        t = totals.setdefault(name, [0, 0])
-        t[0] += count
-        if status in LIVE_VALUES:
-            t[1] += count
-    return {n: ExperimentCounts(n, t[0], t[1], created.get(n, 0.0)) for n, t in totals.items()}
+            for chunk in _chunks(list(dict.fromkeys(names))):
+                created.update(conn.execute(exp_stmt.where(experiment_t.c.name.in_(chunk))).all())
+                totals.update(conn.execute(total_stmt.where(run_t.c.experiment.in_(chunk))).all())
+                live.update(conn.execute(live_stmt.where(run_t.c.experiment.in_(chunk))).all())
+    return {
+        n: ExperimentCounts(n, totals.get(n, 0), live.get(n, 0), created.get(n, 0.0))
+        for n in sorted(set(created) | set(totals))
+    }
 
 
 def run_page(

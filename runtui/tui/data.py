@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runtui.status import TERMINAL, RunStatus
-from runtui.store.records import MetricSummary, RunRecord
 from runtui.tui.formatting import is_system_metric
 
 if TYPE_CHECKING:
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
 
     from runtui.store import Store
     from runtui.store.overview import ExperimentCounts
+    from runtui.store.records import MetricSummary, RunRecord
 
 LIVE_STATUSES: tuple[RunStatus, ...] = tuple(s for s in RunStatus if s not in TERMINAL)
 PAGE_SIZE = 500  # runs per experiment (or parent) loaded at once; "more" loads the next page

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,9 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from runtui.store.records import RunRecord
 from runtui.tui.formatting import STATUS_COLOR, STATUS_GLYPH
 from runtui.tui.widgets.log_view import LogPanel
+
+if TYPE_CHECKING:
+    from runtui.store.records import RunRecord
 
 
 class LogScreen(Screen[None]):

@@ -24,7 +24,6 @@ from textual.widgets import Footer, Input, Static, Tree
 
 from runtui.errors import FilterSyntaxError, RuntuiError
 from runtui.status import RunStatus
-from runtui.store.records import RunRecord
 from runtui.tui import actions
 from runtui.tui.data import FeedBatch, Matches, Overview, ViewFilter, read_feed, read_matches, read_overview
 from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -33,6 +32,7 @@ from runtui.tui.widgets.log_view import LogPanel
 from runtui.tui.widgets.run_tree import ExperimentEntry, MoreEntry, NoteEntry, RunEntry, RunTree
 
 if TYPE_CHECKING:
+    from runtui.store.records import RunRecord
     from runtui.tui.app import RuntuiApp
 
 FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file event arrived

@@ -19,11 +19,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from runtui.store.records import MetricSeries, MetricSummary, RunRecord
 from runtui.tui.formatting import STATUS_COLOR, STATUS_GLYPH, is_system_metric
 from runtui.tui.widgets.chart import LineChart
 
 if TYPE_CHECKING:
+    from runtui.store.records import MetricSeries, MetricSummary, RunRecord
     from runtui.tui.app import RuntuiApp
 
 CHART_POINTS = 400

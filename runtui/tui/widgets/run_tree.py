@@ -21,7 +21,6 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from runtui.status import RunStatus
-from runtui.store.records import RunRecord
 from runtui.tui.data import FeedBatch, Matches, Page, RunInfo, ViewFilter, read_page
 from runtui.tui.formatting import (
     STATUS_COLOR,
@@ -33,6 +32,7 @@ from runtui.tui.formatting import (
 
 if TYPE_CHECKING:
     from runtui.store.overview import ExperimentCounts
+    from runtui.store.records import RunRecord
     from runtui.tui.app import RuntuiApp
 
 
@@ -165,7 +165,7 @@ class RunTree(Tree[NodeData]):
         self.view = ViewFilter()
         for name in sorted(experiments):
             counts = experiments[name]
-            self._add_experiment(ExperimentEntry(name, counts.total, counts.live))
+            self._add_experiment(ExperimentEntry(name, counts.total, counts.live), append=True)
         for name in expand:
             node = self._experiments.get(name)
             if node is not None:
@@ -185,7 +185,7 @@ class RunTree(Tree[NodeData]):
         for name in sorted(by_exp):
             infos = by_exp[name]
             live = sum(1 for i in infos if i.run.status.is_live)
-            exp = self._add_experiment(ExperimentEntry(name, len(infos), live, loaded=True, filtered=True))
+            exp = self._add_experiment(ExperimentEntry(name, len(infos), live, loaded=True, filtered=True), append=True)
             by_id = {i.run.id: i for i in infos}
 
             def depth(info: RunInfo, by_id: dict[str, RunInfo] = by_id) -> int:
@@ -233,7 +233,12 @@ class RunTree(Tree[NodeData]):
             target = node
             self.call_after_refresh(lambda: self.move_cursor(target))
 
-    def _add_experiment(self, entry: ExperimentEntry) -> Node:
+    def _add_experiment(self, entry: ExperimentEntry, *, append: bool = False) -> Node:
+        """A line for an experiment, in name order (`append`: the caller adds them already sorted)."""
+        if append:
+            node = self.root.add(Text(entry.name), entry)
+            self._experiments[entry.name] = node
+            return node
         names = sorted([*self._experiments, entry.name])
         index = names.index(entry.name)
         before = self._experiments[names[index + 1]] if index + 1 < len(names) else None
@@ -244,8 +249,6 @@ class RunTree(Tree[NodeData]):
             notes = [n for n in self.root.children if isinstance(n.data, NoteEntry)]
             node = self.root.add(Text(entry.name), entry, before=notes[0] if notes else None)
         self._experiments[entry.name] = node
-        if not entry.loaded:
-            node.add_leaf(Text("loading…"), NoteEntry("loading…"))
         return node
 
     def _add_run(self, parent: Node, info: RunInfo, *, filtered: bool = False, index: int | None = None) -> Node:
@@ -258,8 +261,6 @@ class RunTree(Tree[NodeData]):
             node = parent.add(Text(info.run.name), entry, allow_expand=expandable)
         else:
             node = parent.add(Text(info.run.name), entry, before=index, allow_expand=expandable)
-        if expandable:
-            node.add_leaf(Text("loading…"), NoteEntry("loading…"))
         self._runs[info.run.id] = node
         return node
 
@@ -275,10 +276,17 @@ class RunTree(Tree[NodeData]):
         data = node.data
         if isinstance(data, ExperimentEntry) and not data.loaded and not data.loading:
             data.loading = True
+            self._placeholder(node)
             self._load(f"exp:{data.name}", None)
         elif isinstance(data, RunEntry) and not data.loaded and not data.loading and node.allow_expand:
             data.loading = True
+            self._placeholder(node)
             self._load(f"run:{data.run.id}", None)
+
+    def _placeholder(self, node: Node) -> None:
+        # Children are read when a node is first opened; until then it shows this line.
+        if not node.children:
+            node.add_leaf(Text("loading…"), NoteEntry("loading…"))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[NodeData]) -> None:
         data = event.node.data
@@ -383,8 +391,6 @@ class RunTree(Tree[NodeData]):
         entry.info = info
         if not self.view.active and info.children > 0 and not had_children and not node.allow_expand:
             node.allow_expand = True
-            if not entry.loaded and not node.children:
-                node.add_leaf(Text("loading…"), NoteEntry("loading…"))
         node.refresh()
 
     def _insert_lazy(self, info: RunInfo) -> None:
@@ -396,9 +402,7 @@ class RunTree(Tree[NodeData]):
             pentry = parent.data
             if not pentry.loaded:
                 pentry.info.children = max(pentry.info.children, 1)
-                if not parent.allow_expand:
-                    parent.allow_expand = True
-                    parent.add_leaf(Text("loading…"), NoteEntry("loading…"))
+                parent.allow_expand = True
                 parent.refresh()
                 return
         else:
