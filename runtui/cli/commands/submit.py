@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     if script_args[:1] == ["--"]:
         script_args = script_args[1:]
     config = ScriptRunConfig(source_directory=source, script=str(script.relative_to(source)), arguments=script_args)
+    from runtui.execution.launch import build_command
+
+    build_command(source, config.script, script_args, None)  # runnable? (before the experiment is created)
     # Everything is checked before this line; the store is only touched by a submission that can go ahead.
     ws = workspace(args)
     exp = Experiment(ws, experiment)
@@ -69,6 +72,6 @@ def run(args: argparse.Namespace) -> int:
     if status == "Completed":
         return 0
     rec = r.record
-    code = f" (exit code {rec.exit_code})" if rec.exit_code is not None else ""
+    code = f" (exit code {rec.exit_code})" if rec.exit_code is not None and status == "Failed" else ""
     sys.stderr.write(f"runtui: error: run {r.id} ended {status}{code}\n")
     return 1
