@@ -49,7 +49,9 @@ class Watcher:
     # -- lifecycle
 
     def start(self) -> Watcher:
+        """Start watching: a change made after start() returns is noticed (the baseline is taken here)."""
         if self._thread is None:
+            self.prepare()
             self._thread = threading.Thread(target=self._run_guarded, name=type(self).__name__, daemon=True)
             self._thread.start()
         return self
@@ -78,6 +80,9 @@ class Watcher:
         finally:
             if not self._stop.is_set():
                 self.mode = "failed"
+
+    def prepare(self) -> None:
+        """Take the baseline to compare with (in the caller's thread, before the watcher thread starts)."""
 
     def run(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -206,14 +211,18 @@ class FileWatcher(Watcher):
         self.debounce_ms = debounce_ms
         self.step_ms = step_ms
         self.use_events = use_events
+        self._baseline: tuple[Any, ...] = ()
 
     def _signature(self) -> tuple[Any, ...]:
         if self.names is not None:
             return _stat_signature(self.folder / n for n in sorted(self.names))
         return _stat_signature((), self.folder)
 
+    def prepare(self) -> None:
+        self._baseline = self._signature()
+
     def run(self) -> None:
-        sig = self._signature()
+        sig = self._baseline
         if self.use_events and self.folder.is_dir():
             sig = self._run_events(sig)
         self._run_polling(sig)
@@ -268,10 +277,14 @@ class PollWatcher(Watcher):
         super().__init__()
         self.probe = probe
         self.interval = interval
+        self._last: object = None
+
+    def prepare(self) -> None:
+        self._last = self._safe_probe()
 
     def run(self) -> None:
         self.mode = "polling"
-        last: object = self._safe_probe()
+        last = self._last
         while not self._stop.wait(self.interval):
             value = self._safe_probe()
             if value != last:
