@@ -57,3 +57,26 @@ def tree_lines(tree: object) -> list[str]:
             return out
         out.append(tree.render_label(node, Style(), Style()).plain.strip())  # type: ignore[attr-defined]
         line += 1
+
+
+def stop_leftover_processes(store: object) -> None:
+    """Kill every owner and script process a test's runs left behind (by pid + create time, never by name)."""
+    import signal
+
+    import psutil
+
+    from runtui.execution.process_tree import ProcessIdentity, signal_process
+
+    for rec in store.query_runs():  # type: ignore[attr-defined]
+        for pid, created in ((rec.owner_pid, rec.owner_create_time), (rec.pid, rec.pid_create_time)):
+            if pid is None or created is None or pid == os.getpid():
+                continue
+            ident = ProcessIdentity(pid, created)
+            if not ident.is_alive():
+                continue
+            try:
+                for child in psutil.Process(pid).children(recursive=True):
+                    child.kill()
+            except psutil.Error:
+                pass
+            signal_process(ident, signal.SIGKILL)
