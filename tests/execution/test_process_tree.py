@@ -14,7 +14,6 @@ import psutil
 import pytest
 from exec_helpers import read_identities, wait_until
 
-from runtui.errors import PermissionDeniedError
 from runtui.execution.process_tree import (
     ProcessIdentity,
     ProcessTree,
@@ -76,13 +75,55 @@ def test_signal_to_a_gone_process_is_false() -> None:
     assert signal_process(ident, signal.SIGTERM) is False
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may signal every process")
-def test_signalling_another_users_process_is_reported() -> None:
-    init = identity_of(1)
-    if init is None:
-        pytest.skip("pid 1 is not visible")
-    with pytest.raises(PermissionDeniedError, match=r"not allowed|cannot verify"):
-        signal_process(init, signal.SIGCONT)
+PERMISSION_PROBE = """
+import sys
+sys.path[:0] = [ROOT, SITE]
+import signal
+from runtui.execution.process_tree import ProcessTree, identity_of, signal_process
+ident = identity_of(PID)
+try:
+    signal_process(ident, signal.SIGTERM)
+    print("signalled")
+except PermissionError as exc:  # PermissionDeniedError is one
+    print(type(exc).__name__, exc)
+report = ProcessTree(root=ident).terminate(grace=0.1, kill_timeout=0.2)
+print("denied", len(report.denied))
+"""
+
+
+def test_signalling_another_users_process_is_reported(sleeper: subprocess.Popen[bytes]) -> None:
+    """A process we may not signal gives PermissionDeniedError, and a tree terminate reports it (no crash).
+
+    As root, the probe runs as user `nobody` against our (root's) process; otherwise against pid 1."""
+    import site
+
+    root = str(Path(__file__).resolve().parents[2])
+    site_dir = site.getsitepackages()[0]
+    if os.geteuid() == 0:
+        python = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+        if not os.access(python, os.X_OK):
+            pytest.skip(f"no {python} that user nobody can run")
+        target, user = sleeper.pid, 65534
+    else:
+        python, target, user = sys.executable, 1, None
+    code = PERMISSION_PROBE.replace("ROOT", repr(root)).replace("SITE", repr(site_dir)).replace("PID", str(target))
+    out = subprocess.run(
+        [python, "-c", textwrap.dedent(code)],
+        user=user,
+        group=user,
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=60,
+    )
+    if "ModuleNotFoundError" in out.stderr:
+        pytest.skip("user nobody cannot import runtui/psutil here")
+    assert out.stdout.splitlines() == [
+        f"PermissionDeniedError not allowed to send SIGTERM to process {target} (it belongs to another user)",
+        "denied 2",  # SIGTERM, then SIGKILL after the grace period: both refused, both reported
+    ], out.stderr
+    if user is not None:
+        assert sleeper.poll() is None  # untouched
 
 
 def test_describe_exit() -> None:
