@@ -5,7 +5,9 @@ Started detached by `launch.start_supervisor` (own session, stdin /dev/null, a s
 - records itself as the run's owner (pid + create time) and moves the run Queued -> Preparing -> Starting,
 - starts the script (cwd = source folder; RUNTUI_RUN_ID, RUNTUI_STORE_URL, RUNTUI_HOME, RUNTUI_RUNS_DIR,
   PYTHONUNBUFFERED=1 added to the environment), stdout and stderr appended to `logs/output.log`; stdout goes
-  to the file directly, stderr through a pipe so that its tail (the traceback) is kept for the error,
+  to the file directly, stderr through a pipe so that its tail (the traceback) is kept for the error
+  (both unbuffered; a stderr write is copied within a moment, so lines of the two streams written in the
+  same millisecond may swap places, which a terminal would not show),
 - records the script's pid + create time and sets Running,
 - heart-beats, samples the tree's CPU/RSS/threads/processes (and GPU) into `sys/...` metrics,
 - watches the store (file events, `runtui.watch`) and on CancelRequested takes the whole tree down:

@@ -379,3 +379,35 @@ def test_details_with_logs_gives_the_tail_of_a_big_log(store: Store, ws: Workspa
     assert text.rstrip().endswith("line 019999 " + "x" * 40)
     assert "line 000000" not in text
     assert len(text) < 70_000
+
+
+def test_the_run_survives_the_hang_up_of_the_session_that_submitted_it(
+    store: Store, ws: WorkspaceConfig, src: Path
+) -> None:
+    """Like an SSH logout: the submitting process's session gets SIGHUP and its process group dies."""
+    write_script(src, "import time\ntime.sleep(1.5)\nprint('still here', flush=True)")
+    root = str(Path(__file__).resolve().parents[2])
+    submitter = f"""
+import sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from runtui import config
+from runtui.store import open_store
+from runtui.execution.launch import submit_run
+ws = config.resolve(path={str(ws.home)!r}, store_url={ws.store_url!r})
+rec = submit_run(open_store(ws.store_url), ws, experiment="hup", source_directory=Path({str(src)!r}),
+                 script="train.py", arguments=[], environment_variables={{}}, python=None, tags={{}},
+                 display_name=None)
+print(rec.id, flush=True)
+time.sleep(600)
+"""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", submitter], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert proc.stdout is not None
+    run_id = proc.stdout.readline().strip()
+    os.killpg(proc.pid, signal.SIGHUP)  # the terminal hangs up on the session's process group
+    assert proc.wait(timeout=30) == -signal.SIGHUP
+    final = wait_terminal(store, run_id)
+    assert final.status == S.COMPLETED, final.error
+    assert "still here" in details_with_logs(ws, run_id)["logs/output.log"]
