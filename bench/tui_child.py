@@ -105,11 +105,10 @@ async def status(home: str) -> None:
             await asyncio.sleep(0.001)
 
 
-async def open_log_screen(app: Any, home: str, run_id: str) -> Any:
+async def open_log_screen(app: Any, record: Any) -> Any:
     from runtui.tui.screens.log import LogScreen
 
-    record = app.open_store().get_run(run_id)
-    screen = LogScreen(record, app.config.run_dir(run_id))
+    screen = LogScreen(record, app.config.run_dir(record.id))
     await app.push_screen(screen)
     return screen
 
@@ -119,9 +118,10 @@ async def log_open(home: str, run_id: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: (s := main_screen(app)) is not None and s.loaded)
         await pilot.pause()
+        record = app.open_store().get_run(run_id)
         before = rss()
         t0 = time.perf_counter()
-        screen = await open_log_screen(app, home, run_id)
+        screen = await open_log_screen(app, record)
         await until(lambda: screen.panel.view.line_count > 0, step=0.001)
         await pilot.pause()
         elapsed = time.perf_counter() - t0
@@ -134,7 +134,7 @@ async def log_follow(home: str, run_id: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: (s := main_screen(app)) is not None and s.loaded)
         await pilot.pause()
-        screen = await open_log_screen(app, home, run_id)
+        screen = await open_log_screen(app, app.open_store().get_run(run_id))
         view = screen.panel.view
         emit(ready=True)
         lags: list[float] = []
