@@ -28,6 +28,10 @@ def _escape(match: re.Match[str]) -> str:
     return _SHORT_ESCAPES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
 
 
+def has_control(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
 def safe(text: object) -> str:
     """One line of display text: every control character (newlines too) shown as an escape."""
     s = text if isinstance(text, str) else str(text)
@@ -87,15 +91,15 @@ def format_duration(seconds: float | None) -> str:
 
 def format_number(value: float | str | None) -> str:
     """Four significant digits for floats, whole numbers plain."""
+    if type(value) is float:
+        if value.is_integer() and -1e15 < value < 1e15:
+            return str(int(value))
+        return f"{value:.4g}"  # also nan, inf, -inf
     if value is None:
         return "-"
     if isinstance(value, str):
         return safe(value)
-    if math.isnan(value) or math.isinf(value):
-        return str(value)
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.4g}"
+    return str(value)
 
 
 def format_time(epoch: float | None) -> str:

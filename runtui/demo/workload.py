@@ -6,6 +6,7 @@ demo stays light on a 2-core box.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,8 +64,9 @@ JOBS: tuple[DemoJob, ...] = (
 EXPERIMENTS: tuple[str, ...] = tuple(dict.fromkeys(job.experiment for job in JOBS))
 
 
-def start_demo(ws: Workspace) -> list[tuple[DemoJob, Run]]:
-    """Submit every demo job to `ws`; returns each job with its run (Queued or already Running)."""
+def start_demo(ws: Workspace, on_started: Callable[[DemoJob, Run], None] | None = None) -> list[tuple[DemoJob, Run]]:
+    """Submit every demo job to `ws`; returns each job with its run (Queued or already Running).
+    `on_started` is called after each submission (each takes about a second: a snapshot and a supervisor)."""
     from runtui.core.experiment import Experiment
     from runtui.core.script_run_config import ScriptRunConfig
 
@@ -73,6 +75,8 @@ def start_demo(ws: Workspace) -> list[tuple[DemoJob, Run]]:
         config = ScriptRunConfig(source_directory=FOLDER, script=job.script, arguments=list(job.arguments))
         run = Experiment(ws, job.experiment).submit(config, tags=job.tags, display_name=job.display_name)
         started.append((job, run))
+        if on_started is not None:
+            on_started(job, run)
     return started
 
 

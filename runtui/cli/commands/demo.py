@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 from runtui.cli import printing as out
 from runtui.cli.session import workspace
+
+if TYPE_CHECKING:
+    from runtui.core.run import Run
+    from runtui.demo.workload import DemoJob
 
 
 def _ws_options(args: argparse.Namespace) -> str:
@@ -34,12 +39,18 @@ def run(args: argparse.Namespace) -> int:
 
         return cancel(argparse.Namespace(runs=ids, timeout=None, no_wait=False, home=args.home, store=args.store))
 
-    started = start_demo(ws)
-    sys.stdout.write(f"started the runtui demo in workspace {ws.path} ({ws.config.store_url.split(':', 1)[0]}):\n")
-    width = max(len(job.role) for job, _ in started)
-    for job, r in started:
-        sys.stdout.write(f"  {job.role:<{width}}  {r.id}\n")
+    from runtui.demo.workload import JOBS
+
+    sys.stdout.write(f"starting the runtui demo in workspace {ws.path}:\n")
     sys.stdout.flush()
+    width = max(len(job.role) for job in JOBS)
+
+    def show(job: DemoJob, r: Run) -> None:
+        sys.stdout.write(f"  {job.role:<{width}}  {r.id}\n")
+        sys.stdout.flush()
+
+    started = start_demo(ws, on_started=show)
+    sys.stdout.write(f"started the runtui demo: {len(started)} runs\n")
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if args.no_ui or not interactive:
         if not args.no_ui:

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runtui.cli import printing as out
@@ -19,7 +20,8 @@ from runtui.cli.session import workspace
 from runtui.status import TERMINAL, RunStatus
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement
+    from sqlalchemy import ColumnElement, Select
+    from sqlalchemy.engine import Connection
 
     from runtui.store.store import Store
 
@@ -55,6 +57,16 @@ class Listing:
     hidden: int  # matching runs left out because they are neither live nor recent
 
 
+def tuples(conn: Connection, stmt: Select[Any]) -> list[Any]:
+    """The rows as plain tuples straight from the DBAPI cursor. For a 100,000-row listing, building
+    SQLAlchemy Row objects costs about as much as the query; these columns (text, numbers) need no conversion."""
+    result = conn.execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 def fetch(
     store: Store,
     *,
@@ -88,14 +100,16 @@ def fetch(
     hidden = 0
     with store._read() as conn:
         if everything:
-            rows = conn.execute(select(*cols).where(cond).order_by(*order)).all()
+            # Sorted here, not in SQL: without an index on created_at, SQLite's sort costs more than Python's.
+            rows = tuples(conn, select(*cols).where(cond))
+            rows.sort(key=itemgetter(5, 0), reverse=True)
         else:
-            newest = conn.execute(select(*cols).where(cond).order_by(*order).limit(limit)).all()
-            live = conn.execute(select(*cols).where(cond, run_t.c.status.in_(LIVE_VALUES))).all()
+            newest = tuples(conn, select(*cols).where(cond).order_by(*order).limit(limit))
+            live = tuples(conn, select(*cols).where(cond, run_t.c.status.in_(LIVE_VALUES)))
             merged = {r[0]: r for r in newest}
             for r in live:
                 merged.setdefault(r[0], r)
-            rows = sorted(merged.values(), key=lambda r: (r[5], r[0]), reverse=True)
+            rows = sorted(merged.values(), key=itemgetter(5, 0), reverse=True)
             if len(newest) == limit:
                 total = conn.execute(select(func.count()).select_from(run_t).where(cond)).scalar_one()
                 hidden = max(0, int(total) - len(rows))
@@ -123,33 +137,38 @@ def fetch(
 
 
 def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, tuple[str, float | str | None]]:
-    """Per run, its headline metric: the first numeric metric it logged (system metrics `sys/*` left out)."""
-    from sqlalchemy import func, select
+    """Per run, its headline metric: the first numeric metric it logged (system metrics `sys/*` left out).
+
+    Chosen in Python from a plain scan of the summaries: on SQLite a sequential scan is cheaper than a GROUP BY
+    walking the primary-key index, and the same code serves PostgreSQL.
+    """
+    from sqlalchemy import select
 
     from runtui.store.store import _chunks, decode_special_float, summary_t
 
     c = summary_t.c
-    base_cond = (c.kind == "scalar") & ~c.name.startswith("sys/", autoescape=True)
-    if store.sqlite:
-        # SQLite fills bare columns of a min() aggregate from the row holding the minimum.
-        stmt = select(c.run_id, c.name, c.last, c.last_text, func.min(c.first_time)).group_by(c.run_id)
-    else:
-        stmt = select(c.run_id, c.name, c.last, c.last_text).distinct(c.run_id)
-        stmt = stmt.order_by(c.run_id, c.first_time, c.name)
-    out_: dict[str, tuple[str, float | str | None]] = {}
+    # Submitted runs carry several sys/* series each: leave them out in SQL, before they cost a Python tuple.
+    stmt = select(c.run_id, c.name, c.last, c.last_text, c.first_time).where(
+        c.kind == "scalar", ~c.name.startswith("sys/", autoescape=True)
+    )
+    first: dict[str, tuple[float, str, float | None, str | None]] = {}
 
     def take(rows: Any) -> None:
-        for row in rows:
-            value = row[2] if row[2] is not None else decode_special_float(row[3])
-            out_[row[0]] = (row[1], value)
+        for run_id, name, last, last_text, first_time in rows:
+            seen = first.get(run_id)
+            if seen is None or (first_time, name) < (seen[0], seen[1]):
+                first[run_id] = (first_time, name, last, last_text)
 
     with store._read() as conn:
         if len(run_ids) > BULK_THRESHOLD:
-            take(conn.execute(stmt.where(base_cond)).all())
+            take(tuples(conn, stmt))
         else:
             for chunk in _chunks(list(run_ids)):
-                take(conn.execute(stmt.where(base_cond, c.run_id.in_(chunk))).all())
-    return out_
+                take(tuples(conn, stmt.where(c.run_id.in_(chunk))))
+    return {
+        run_id: (name, last if last is not None else decode_special_float(last_text))
+        for run_id, (_, name, last, last_text) in first.items()
+    }
 
 
 def as_json(run: Listed, now: float) -> dict[str, Any]:
@@ -174,29 +193,41 @@ def _round(value: float | None) -> float | None:
 
 
 def table_lines(runs: Sequence[Listed], now: float, *, width: int | None, color: bool) -> list[str]:
+    # One pass, with per-value caches: runs of one sweep share tags and metric names.
     safe = out.safe
     duration = out.format_duration
     number = out.format_number
-    tag_text: dict[tuple[tuple[str, str | None], ...], str] = {}  # runs of one sweep share their tags
-
-    def tags(t: dict[str, str | None]) -> str:
-        key = tuple(t.items())
-        text = tag_text.get(key)
-        if text is None:
-            text = tag_text[key] = out.format_tags(t)
-        return text
-
-    rows = [
-        (
-            r.status.value,
-            safe(r.display_name) if r.display_name else r.id,
-            r.id,
-            duration(r.duration(now)),
-            "" if r.metric is None else f"{safe(r.metric[0])}={number(r.metric[1])}",
-            tags(r.tags) if r.tags else "",
-        )
-        for r in runs
-    ]
+    has_control = out.has_control
+    tag_text: dict[tuple[tuple[str, str | None], ...], str] = {}
+    metric_name: dict[str, str] = {}
+    rows = []
+    for r in runs:
+        name = r.display_name
+        if not name:
+            name = r.id
+        elif has_control(name):
+            name = safe(name)
+        end = r.ended_at
+        if end is None and r.status.is_live:
+            end = now
+        shown_duration = "-" if end is None else duration(end - (r.started_at or r.created_at))
+        metric = r.metric
+        if metric is None:
+            shown_metric = ""
+        else:
+            label = metric_name.get(metric[0])
+            if label is None:
+                label = metric_name[metric[0]] = safe(metric[0]) + "="
+            shown_metric = label + number(metric[1])
+        tags = r.tags
+        if tags:
+            key = tuple(tags.items())
+            shown_tags = tag_text.get(key)
+            if shown_tags is None:
+                shown_tags = tag_text[key] = out.format_tags(tags)
+        else:
+            shown_tags = ""
+        rows.append((r.status.value, name, r.id, shown_duration, shown_metric, shown_tags))
     return out.render_table(
         ("STATUS", "NAME", "ID", "DURATION", "METRIC", "TAGS"),
         rows,

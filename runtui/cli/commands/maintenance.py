@@ -39,7 +39,11 @@ def gc(args: argparse.Namespace) -> int:
         if args.dry_run:
             sys.stdout.write(f"would finalize  {rec.id}  ({rec.status.value}, owner pid {rec.owner_pid} gone)\n")
             continue
-        new, changed = finalize_lost(store, rec.id)
+        try:
+            new, changed = finalize_lost(store, rec.id)
+        except RuntuiError as exc:  # its owner came back meanwhile: leave it, say so, go on
+            out.note(f"left {rec.id}: {exc}")
+            continue
         if changed:
             sys.stdout.write(f"{new.status.value}  {rec.id}  ({new.error})\n")
     return 0

@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     # Everything is checked before this line; the store is only touched by a submission that can go ahead.
     ws = workspace(args)
     exp = Experiment(ws, experiment)
+    if sys.stderr.isatty():
+        out.note(f"snapshotting {source} and starting the supervisor ...")
     r = exp.submit(config, tags=dict(args.tag), display_name=args.name)
     sys.stdout.write(r.id + "\n")
     sys.stdout.flush()
