@@ -212,6 +212,7 @@ class FileWatcher(Watcher):
         self.step_ms = step_ms
         self.use_events = use_events
         self._baseline: tuple[Any, ...] = ()
+        self._events = False
 
     def _signature(self) -> tuple[Any, ...]:
         if self.names is not None:
@@ -220,10 +221,12 @@ class FileWatcher(Watcher):
 
     def prepare(self) -> None:
         self._baseline = self._signature()
+        # Decided now, not in the thread: a folder that appears later is followed by polling.
+        self._events = self.use_events and self.folder.is_dir()
 
     def run(self) -> None:
         sig = self._baseline
-        if self.use_events and self.folder.is_dir():
+        if self._events:
             sig = self._run_events(sig)
         self._run_polling(sig)
 

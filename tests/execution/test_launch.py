@@ -54,6 +54,7 @@ def test_bad_input(
     (src / "pkg").mkdir()
     (src / "data.txt").write_text("not a script")
     (tmp_path / "outside.py").write_text("print(1)")
+    kwargs = dict(kwargs)  # the parameter is shared by the SQLite and PostgreSQL runs of this test
     script = kwargs.pop("script", "train.py")
     args = kwargs.pop("arguments", [])
     from runtui.execution.launch import submit_run
