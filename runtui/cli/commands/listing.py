@@ -51,10 +51,37 @@ class Listed(NamedTuple):
         return None if end is None else max(0.0, end - start)
 
 
+# The run columns `ls` reads, in this order (see `fetch`).
+ID, EXPERIMENT, PARENT, DISPLAY_NAME, STATUS, CREATED, STARTED, ENDED = range(8)
+
+
 @dataclass(frozen=True, slots=True)
 class Listing:
-    runs: list[Listed]
+    """What `ls` shows: plain run tuples (newest first), headline metrics and tags by run id."""
+
+    rows: list[tuple[Any, ...]]
+    metrics: dict[str, tuple[str, float | str | None]]
+    tags: dict[str, dict[str, str | None]]
     hidden: int  # matching runs left out because they are neither live nor recent
+
+    def runs(self) -> list[Listed]:
+        statuses = {s.value: s for s in RunStatus}
+        no_tags: dict[str, str | None] = {}
+        return [
+            Listed(
+                run_id,
+                experiment,
+                parent,
+                name,
+                statuses[status],
+                created,
+                started,
+                ended,
+                self.metrics.get(run_id),
+                self.tags.get(run_id, no_tags),
+            )
+            for run_id, experiment, parent, name, status, created, started, ended in self.rows
+        ]
 
 
 def tuples(conn: Connection, stmt: Select[Any]) -> list[Any]:
@@ -113,27 +140,10 @@ def fetch(
             if len(newest) == limit:
                 total = conn.execute(select(func.count()).select_from(run_t).where(cond)).scalar_one()
                 hidden = max(0, int(total) - len(rows))
-    ids = [r[0] for r in rows]
+    ids = [r[ID] for r in rows]
     metrics = headline_metrics(store, ids)
-    all_tags = store.all_tags() if len(ids) > BULK_THRESHOLD else store.get_tags(ids)
-    no_tags: dict[str, str | None] = {}
-    statuses = {s.value: s for s in RunStatus}
-    runs = [
-        Listed(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            statuses[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            metrics.get(r[0]),
-            all_tags.get(r[0], no_tags),
-        )
-        for r in rows
-    ]
-    return Listing(runs, hidden)
+    tags = store.all_tags() if len(ids) > BULK_THRESHOLD else store.get_tags(ids)
+    return Listing(rows, metrics, tags, hidden)
 
 
 def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, tuple[str, float | str | None]]:
@@ -192,26 +202,27 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def table_lines(runs: Sequence[Listed], now: float, *, width: int | None, color: bool) -> list[str]:
-    # One pass, with per-value caches: runs of one sweep share tags and metric names.
+def table_lines(listing: Listing, now: float, *, width: int | None, color: bool) -> list[str]:
+    # One pass over plain tuples, with per-value caches: runs of one sweep share tags and metric names.
     safe = out.safe
     duration = out.format_duration
     number = out.format_number
     has_control = out.has_control
+    metrics = listing.metrics
+    all_tags = listing.tags
+    live = set(LIVE_VALUES)
     tag_text: dict[tuple[tuple[str, str | None], ...], str] = {}
     metric_name: dict[str, str] = {}
     rows = []
-    for r in runs:
-        name = r.display_name
+    for run_id, _, _, name, status, created, started, ended in listing.rows:
         if not name:
-            name = r.id
+            name = run_id
         elif has_control(name):
             name = safe(name)
-        end = r.ended_at
-        if end is None and r.status.is_live:
-            end = now
-        shown_duration = "-" if end is None else duration(end - (r.started_at or r.created_at))
-        metric = r.metric
+        if ended is None and status in live:
+            ended = now
+        shown_duration = "-" if ended is None else duration(ended - (started or created))
+        metric = metrics.get(run_id)
         if metric is None:
             shown_metric = ""
         else:
@@ -219,7 +230,7 @@ def table_lines(runs: Sequence[Listed], now: float, *, width: int | None, color:
             if label is None:
                 label = metric_name[metric[0]] = safe(metric[0]) + "="
             shown_metric = label + number(metric[1])
-        tags = r.tags
+        tags = all_tags.get(run_id)
         if tags:
             key = tuple(tags.items())
             shown_tags = tag_text.get(key)
@@ -227,13 +238,14 @@ def table_lines(runs: Sequence[Listed], now: float, *, width: int | None, color:
                 shown_tags = tag_text[key] = out.format_tags(tags)
         else:
             shown_tags = ""
-        rows.append((r.status.value, name, r.id, shown_duration, shown_metric, shown_tags))
+        rows.append((status, name, run_id, shown_duration, shown_metric, shown_tags))
+    sgr = {s.value: out.status_sgr(s) for s in RunStatus}
     return out.render_table(
         ("STATUS", "NAME", "ID", "DURATION", "METRIC", "TAGS"),
         rows,
         max_widths=(None, 40, None, None, 32, 60),
         width=width,
-        first_sgr=[out.status_sgr(r.status) for r in runs] if color else None,
+        first_sgr=[sgr[r[STATUS]] for r in listing.rows] if color else None,
     )
 
 
@@ -251,12 +263,12 @@ def run(args: argparse.Namespace) -> int:
     listing = fetch(ws.store, where=where, experiment=args.experiment, everything=args.all, limit=args.limit)
     now = time.time()
     if args.json:
-        text = "\n".join(out.json_text(as_json(r, now)) for r in listing.runs)
+        text = "\n".join(out.json_text(as_json(r, now)) for r in listing.runs())
     else:
-        if not listing.runs:
+        if not listing.rows:
             out.note("no runs" + ("" if args.all or not listing.hidden else "; use --all to list older runs"))
             return 0
-        lines = table_lines(listing.runs, now, width=out.terminal_width(sys.stdout), color=out.use_color(sys.stdout))
+        lines = table_lines(listing, now, width=out.terminal_width(sys.stdout), color=out.use_color(sys.stdout))
         text = "\n".join(lines)
     if text:
         sys.stdout.write(text + "\n")
