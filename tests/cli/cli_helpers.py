@@ -84,7 +84,7 @@ _MAKE_RUNS = textwrap.dedent(
     """
     import json, sys
     from runtui import Experiment, Workspace
-    ws = Workspace(path=sys.argv[1])
+    ws = Workspace(path=sys.argv[1], store_url=sys.argv[3] or None)
     for spec in json.loads(sys.argv[2]):
         run = Experiment(ws, spec["experiment"]).start_logging(display_name=spec.get("name"))
         for name, values in spec.get("metrics", {}).items():
@@ -106,9 +106,9 @@ _MAKE_RUNS = textwrap.dedent(
 )
 
 
-def make_runs(home: Path, specs: Sequence[dict[str, Any]]) -> list[str]:
+def make_runs(home: Path, specs: Sequence[dict[str, Any]], store_url: str | None = None) -> list[str]:
     proc = subprocess.run(
-        [sys.executable, "-c", _MAKE_RUNS, str(home), json.dumps(list(specs))],
+        [sys.executable, "-c", _MAKE_RUNS, str(home), json.dumps(list(specs)), store_url or ""],
         capture_output=True,
         text=True,
         env=env(),
