@@ -31,7 +31,10 @@ from runtui.execution.sampling import (
 
 @pytest.fixture
 def busy() -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "print('ready', flush=True)\nwhile True: pass"], stdout=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"  # past interpreter start-up
     yield proc
     proc.kill()
     proc.wait(timeout=30)
