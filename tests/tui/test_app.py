@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -492,4 +491,3 @@ async def test_no_color_runs(workspace: WorkspaceConfig, ws_store: Store, monkey
         screen = await started(pilot, app)
         await select_run(pilot, screen, "r")
         assert "● r" in "\n".join(tree_lines(screen.run_tree))
-    os.environ.pop("NO_COLOR", None)

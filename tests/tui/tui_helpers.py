@@ -31,7 +31,7 @@ def run_python(code: str, *args: str, timeout: float = 60.0) -> str:
     return done.stdout
 
 
-async def wait_until(pilot: Pilot[object], predicate: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+async def wait_until(pilot: Pilot[object], predicate: Callable[[], object], what: str, timeout: float = 30.0) -> None:
     """Let the app run until `predicate()` is true (generous timeout: this waits, it does not measure)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -65,7 +65,7 @@ class MainScreen(Screen[None]):
         Binding("T", "untag_run", "Untag", show=False),
         Binding("slash", "open_filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("a", "toggle_finished", "All/live"),
+        Binding("a", "toggle_finished", "Live"),
         Binding("l", "show_log", "Log"),
         Binding("m", "show_metrics", "Metrics"),
         Binding("question_mark", "help", "Help"),
@@ -129,7 +129,7 @@ class MainScreen(Screen[None]):
         with Vertical(id="filter-bar"):
             yield self.filter_input
             yield self.filter_error
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.empty.display = False
@@ -286,9 +286,11 @@ class MainScreen(Screen[None]):
             self._experiment_total = len(self.run_tree._experiments)
         if not had_experiments and self.run_tree.root.children:
             self._set_empty(False)
-        selected = self.run_tree.selected_run
-        if selected is not None and any(info.run.id == selected.id for info in batch.runs):
+        selected = self.run_tree.selected
+        if isinstance(selected, RunEntry) and any(info.run.id == selected.run.id for info in batch.runs):
             self._reload_details_throttled()
+        elif isinstance(selected, ExperimentEntry) and selected.name in batch.experiments:
+            self.details.show_experiment(selected)
         self._update_status()
 
     def _reload_details_throttled(self) -> None:
