@@ -491,3 +491,82 @@ async def test_no_color_runs(workspace: WorkspaceConfig, ws_store: Store, monkey
         screen = await started(pilot, app)
         await select_run(pilot, screen, "r")
         assert "● r" in "\n".join(tree_lines(screen.run_tree))
+
+
+# ---------------------------------------------------------------------- large stores: lazy loading
+
+
+async def test_tree_loads_lazily_and_pages_older_runs(
+    workspace: WorkspaceConfig, ws_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtui.store.overview import set_run_times
+    from runtui.tui import data
+
+    monkeypatch.setattr(data, "PAGE_SIZE", 5)
+    specs = [
+        NewRun(id=f"e{e:02d}_r{r:02d}", experiment=f"e{e:02d}", status=S.QUEUED) for e in range(40) for r in range(12)
+    ]
+    runs(ws_store, *specs)
+    for r in range(12):
+        set_run_times(ws_store, f"e07_r{r:02d}", created_at=1000.0 + r)
+    app = RuntuiApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        tree = screen.run_tree
+        assert len(tree.root.children) == 40
+        assert tree.run_count <= 3 * 5  # only the auto-opened experiments hold runs
+        exp = tree.experiment_node("e07")
+        assert exp is not None
+        exp.expand()
+        await wait_until(pilot, lambda: tree.run_node("e07_r11") is not None, "the first page")
+        page = [c.data for c in exp.children]
+        assert [d.run.id for d in page if isinstance(d, RunEntry)] == [f"e07_r{r:02d}" for r in (11, 10, 9, 8, 7)]
+        more = exp.children[-1]
+        assert "older runs" in more.label.plain  # type: ignore[union-attr]
+        tree.move_cursor(more)
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: tree.run_node("e07_r02") is not None, "the second page")
+        last = exp.children[-1]
+        tree.move_cursor(last)
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: tree.run_node("e07_r00") is not None, "the last page")
+        ids = [c.data.run.id for c in exp.children if isinstance(c.data, RunEntry)]
+        assert ids == [f"e07_r{r:02d}" for r in range(11, -1, -1)]
+        assert not any("older runs" in c.label.plain for c in exp.children)  # type: ignore[union-attr]
+
+
+async def test_durations_of_live_runs_tick(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    from runtui.store.overview import set_run_times
+
+    runs(ws_store, NewRun(id="r", experiment="e", status=S.RUNNING, display_name="ticking"))
+    set_run_times(ws_store, "r", created_at=1000.0, started_at=1000.0)
+    now = [1005.0]
+    app = RuntuiApp(workspace, clock=lambda: now[0])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        await wait_until(pilot, lambda: any("ticking" in line for line in tree_lines(screen.run_tree)), "the run")
+        await wait_until(pilot, lambda: "5s" in screen_text(pilot), "5s")
+        now[0] = 1000.0 + 3725
+        await wait_until(pilot, lambda: "1h02m" in screen_text(pilot), "the ticked duration")
+
+
+async def test_slash_in_the_log_pane_searches_the_log(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    runs(ws_store, NewRun(id="r", experiment="e", status=S.RUNNING))
+    log = workspace.run_dir("r") / "logs" / "output.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("alpha\nbeta\ngamma\n", encoding="utf-8")
+    app = RuntuiApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        await select_run(pilot, screen, "r")
+        view = screen.log_panel.view
+        await wait_until(pilot, lambda: view.line_count == 3, "the log")
+        view.focus()
+        await pilot.press("slash")
+        await pilot.pause(0.1)
+        assert not screen.has_class("filtering")  # not the run filter
+        await pilot.press(*"beta", "enter")
+        assert view.search_term == "beta"
+        assert screen.view.text == ""
