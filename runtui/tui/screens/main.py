@@ -251,7 +251,10 @@ class MainScreen(Screen[None]):
                 if batch.generation != self.generation:
                     revision = min(revision, batch.since)  # filter changed meanwhile: replay for the new one
                 self.feed_revision = revision
-                self._apply(batch)
+                try:
+                    self._apply(batch)
+                except Exception as exc:  # a bug must not silently stop live updates: show it, keep going
+                    self.notify(f"live update failed: {exc!r}", severity="error", markup=False)
         finally:
             if watcher is not None:
                 await asyncio.to_thread(watcher.close)
@@ -417,6 +420,10 @@ class MainScreen(Screen[None]):
         if self.view.where is not None:
             self._set_view(ViewFilter("", None, self.view.live_only))
             self.notify("filter cleared", timeout=2)
+        elif self.view.live_only:
+            self.notify("no filter to clear (a shows finished runs again)", timeout=2)
+        else:
+            self.notify("no filter to clear", timeout=2)
 
     def on_key(self, event: Any) -> None:
         # escape inside the filter box closes it (the box consumes other keys)
