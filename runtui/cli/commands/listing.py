@@ -149,25 +149,29 @@ def fetch(
 def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, tuple[str, float | str | None]]:
     """Per run, its headline metric: the first numeric metric it logged (system metrics `sys/*` left out).
 
-    Chosen in Python from a plain scan of the summaries: on SQLite a sequential scan is cheaper than a GROUP BY
-    walking the primary-key index, and the same code serves PostgreSQL.
+    One row per run comes back from the database: SQLite fills the bare columns of a `min()` aggregate from
+    the row holding the minimum; PostgreSQL has `DISTINCT ON`.
     """
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from runtui.store.store import _chunks, decode_special_float, summary_t
 
     c = summary_t.c
-    # Submitted runs carry several sys/* series each: leave them out in SQL, before they cost a Python tuple.
-    stmt = select(c.run_id, c.name, c.last, c.last_text, c.first_time).where(
-        c.kind == "scalar", ~c.name.startswith("sys/", autoescape=True)
-    )
-    first: dict[str, tuple[float, str, float | None, str | None]] = {}
+    cond = (c.kind == "scalar") & ~c.name.startswith("sys/", autoescape=True)
+    if store.sqlite:
+        stmt = select(c.run_id, c.name, c.last, c.last_text, func.min(c.first_time)).where(cond).group_by(c.run_id)
+    else:
+        stmt = (
+            select(c.run_id, c.name, c.last, c.last_text)
+            .where(cond)
+            .distinct(c.run_id)
+            .order_by(c.run_id, c.first_time, c.name)
+        )
+    found: dict[str, tuple[str, float | str | None]] = {}
 
-    def take(rows: Any) -> None:
-        for run_id, name, last, last_text, first_time in rows:
-            seen = first.get(run_id)
-            if seen is None or (first_time, name) < (seen[0], seen[1]):
-                first[run_id] = (first_time, name, last, last_text)
+    def take(rows: list[Any]) -> None:
+        for row in rows:
+            found[row[0]] = (row[1], row[2] if row[2] is not None else decode_special_float(row[3]))
 
     with store._read() as conn:
         if len(run_ids) > BULK_THRESHOLD:
@@ -175,10 +179,7 @@ def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, tuple[st
         else:
             for chunk in _chunks(list(run_ids)):
                 take(tuples(conn, stmt.where(c.run_id.in_(chunk))))
-    return {
-        run_id: (name, last if last is not None else decode_special_float(last_text))
-        for run_id, (_, name, last, last_text) in first.items()
-    }
+    return found
 
 
 def as_json(run: Listed, now: float) -> dict[str, Any]:
