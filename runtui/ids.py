@@ -43,6 +43,15 @@ def check_experiment_name(name: object) -> str:
     return name
 
 
+def is_storable(text: str) -> bool:
+    """False for text with unpaired surrogates (e.g. from `os.fsdecode` of bad bytes): no store can hold them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def has_control_chars(text: str) -> bool:
     return any((ord(c) < 32 and c not in "\t") or 0x7F <= ord(c) < 0xA0 for c in text)
 
@@ -57,6 +66,8 @@ def check_key(key: object, what: str) -> str:
         raise ValidationError(f"a {what} can have at most {MAX_NAME} characters (got {len(key)})")
     if has_control_chars(key):
         raise ValidationError(f"a {what} cannot contain control characters: {key!r}")
+    if not is_storable(key):
+        raise ValidationError(f"a {what} cannot contain unpaired surrogate characters: {key!r}")
     return key
 
 
@@ -71,4 +82,6 @@ def check_display_name(name: object) -> str | None:
         raise ValidationError(f"a display name can have at most 1024 characters (got {len(name)})")
     if has_control_chars(name):
         raise ValidationError(f"a display name cannot contain control characters: {name!r}")
+    if not is_storable(name):
+        raise ValidationError(f"a display name cannot contain unpaired surrogate characters: {name!r}")
     return name

@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 from runtui.core import values as _values
 from runtui.errors import CancelTimeoutError, NotFoundError, ValidationError
 from runtui.identity import current_host, current_user, self_identity
-from runtui.ids import check_display_name, check_key, check_run_id, new_run_id
+from runtui.ids import check_display_name, check_key, check_run_id, is_storable, new_run_id
 from runtui.status import TERMINAL, RunStatus, parse_status
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from runtui.store.store import PendingPoint, Store
 
 MAX_VALUE = 4096  # characters of a tag or property value
+MAX_STEP = 2**63 - 1  # steps are BIGINT in the store
 # Metric names already validated: the check runs once per name, not once per point.
 _checked_names: set[str] = set()
 
@@ -47,6 +48,8 @@ def _check_value(value: Any, what: str) -> str:
         raise ValidationError(f"a {what} can have at most {MAX_VALUE} characters (got {len(value)})")
     if "\0" in value:
         raise ValidationError(f"a {what} cannot contain NUL characters")
+    if not is_storable(value):
+        raise ValidationError(f"a {what} cannot contain unpaired surrogate characters")
     return value
 
 
@@ -58,7 +61,7 @@ def normalize_tags(tags: Mapping[str, Any]) -> dict[str, str | None]:
 
 def _artifact_name(name: object) -> str:
     """A file name inside the run folder: relative, no `..`, no NUL; it can never point outside the run."""
-    if not isinstance(name, str) or not name or "\0" in name:
+    if not isinstance(name, str) or not name or "\0" in name or not is_storable(name):
         raise ValidationError(f"invalid file name {name!r}")
     p = PurePosixPath(name.replace("\\", "/"))
     if p.is_absolute() or ".." in p.parts or name.startswith("~"):
@@ -305,8 +308,8 @@ class Run:
         writer = self._writer or self._w()
         if name not in _checked_names:
             _checked_names.add(check_key(name, "metric name"))
-        if step is not None and (type(step) is not int or step < 0):
-            raise ValidationError(f"metric {name!r}: step must be a non-negative int, not {step!r}")
+        if step is not None and (type(step) is not int or not 0 <= step <= MAX_STEP):
+            raise ValidationError(f"metric {name!r}: step must be a non-negative int below 2**63, not {step!r}")
         point: PendingPoint
         if type(value) is float and value == value:
             point = (self._id, name, step, value, None, "scalar", time.time())
@@ -314,7 +317,7 @@ class Run:
             v, text, kind = _values.scalar(name, value)
             point = (self._id, name, step, v, text, kind, time.time())
         if description:
-            writer.describe(self._id, name, str(description))
+            writer.describe(self._id, name, _values.check_text(name, str(description), "a description"))
         writer.put(point)
 
     def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
@@ -357,7 +360,7 @@ class Run:
     def _put(self, name: str, text: str, kind: str, description: str) -> None:
         writer = self._w()
         if description:
-            writer.describe(self._id, name, description)
+            writer.describe(self._id, name, _values.check_text(name, str(description), "a description"))
         writer.put((self._id, name, None, None, text, kind, time.time()))
 
     def flush(self, timeout: float | None = 30.0) -> bool:

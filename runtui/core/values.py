@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runtui.errors import ValidationError
+from runtui.ids import is_storable
 
 MAX_TEXT = 1_000_000  # characters of a logged string or JSON document
 
@@ -28,14 +29,15 @@ def scalar(name: str, value: Any) -> tuple[float | None, str | None, str]:
     if isinstance(value, bool):
         return float(value), None, "scalar"
     if isinstance(value, (int, float)):
-        f = float(value)
+        try:
+            f = float(value)
+        except OverflowError:  # an int beyond the float range (10**400)
+            raise ValidationError(f"metric {name!r}: the int is too large to log as a number (over 1.8e308)") from None
         return (None, "nan", "scalar") if f != f else (f, None, "scalar")
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
             raise ValidationError(f"metric {name!r}: a logged string can have at most {MAX_TEXT} characters")
-        if "\0" in value:
-            raise ValidationError(f"metric {name!r}: a logged string cannot contain NUL characters")
-        return None, value, "text"
+        return None, check_text(name, value, "a logged string"), "text"
     if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars, without importing them
         try:
             return scalar(name, value.item())
@@ -68,11 +70,21 @@ def as_table(name: str, table: Any) -> str:
     return _dump(name, out)
 
 
+def check_text(name: str, text: str, what: str) -> str:
+    """Text that goes to the store through the background writer must be storable everywhere (PostgreSQL refuses
+    NUL; no UTF-8 store holds unpaired surrogates): a point that cannot be written would block the writer."""
+    if "\0" in text:
+        raise ValidationError(f"metric {name!r}: {what} cannot contain NUL characters")
+    if not is_storable(text):
+        raise ValidationError(f"metric {name!r}: {what} cannot contain unpaired surrogate characters")
+    return text
+
+
 def _dump(name: str, data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False)
     if len(text) > MAX_TEXT:
         raise ValidationError(f"metric {name!r}: the logged value is over {MAX_TEXT} characters as JSON")
-    return text
+    return check_text(name, text, "a logged value")
 
 
 def decode(kind: str, value: Any) -> Any:

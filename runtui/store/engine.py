@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from runtui.errors import StoreError
+from runtui.errors import StoreError, ValidationError
 
 T = TypeVar("T")
 
@@ -144,6 +144,10 @@ def translate_errors(url: str, what: str) -> Iterator[None]:
         yield
     except StoreError:
         raise
+    except UnicodeEncodeError as exc:  # raised by the driver before the database sees anything
+        raise ValidationError(
+            f"{what} failed: text with unpaired surrogate characters cannot be stored or searched ({exc.object!r:.80})"
+        ) from exc
     except DBAPIError as exc:
         raise StoreError(f"{what} failed on store {redact(url)}: {_describe(exc)}") from exc
     except SQLAlchemyError as exc:

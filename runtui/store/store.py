@@ -320,6 +320,8 @@ class Store:
 
         if not prefix:
             raise ValidationError("a run id cannot be empty")
+        if len(prefix) > 255:  # no run id is longer; a huge LIKE pattern would only get a cryptic database error
+            raise NotFoundError(f"no run with id or id prefix {prefix[:60]!r}... (run ids have at most 255 characters)")
         with self._read() as conn:
             if conn.execute(select(run_t.c.id).where(run_t.c.id == prefix)).first() is not None:
                 return prefix
