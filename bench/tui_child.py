@@ -46,6 +46,32 @@ async def until(predicate: Callable[[], bool], timeout: float = 60.0, step: floa
         await asyncio.sleep(step)
 
 
+class PaintProbe:
+    """When a widget class first produced its lines (was painted) while `ready()` held.
+
+    Wraps the class's `render_lines` in this benchmark process only: the compositor calls it when it
+    paints the widget, so this is the moment the data is on the (headless) screen.
+    """
+
+    def __init__(self, widget_class: type, ready: Callable[[Any], bool]) -> None:
+        self.at: float | None = None
+        original = widget_class.render_lines  # type: ignore[attr-defined]
+        probe = self
+
+        def render_lines(widget: Any, crop: Any) -> Any:
+            strips = original(widget, crop)
+            if probe.at is None and ready(widget):
+                probe.at = time.perf_counter()
+            return strips
+
+        widget_class.render_lines = render_lines  # type: ignore[attr-defined]
+
+    async def wait(self, timeout: float = 60.0) -> float:
+        await until(lambda: self.at is not None, timeout, step=0.001)
+        assert self.at is not None
+        return self.at
+
+
 def stdin_closed() -> threading.Event:
     done = threading.Event()
 
@@ -72,16 +98,15 @@ def main_screen(app: Any) -> Any:
 
 
 async def cold(home: str) -> None:
+    from runtui.tui.widgets.run_tree import RunTree
+
+    # painted: the tree drew itself holding the loaded runs of the auto-expanded experiments
+    probe = PaintProbe(RunTree, lambda tree: tree.run_count > 0)
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
-
-        def painted() -> bool:
-            screen = main_screen(app)
-            return screen is not None and screen.loaded and screen.run_tree.run_count > 0
-
-        await until(painted)
-        await pilot.pause()
+        await probe.wait()
         emit(painted=time.time())
+        await pilot.pause()
         screen = main_screen(app)
         emit(rss=rss(), experiments=len(screen.run_tree._experiments), runs_loaded=screen.run_tree.run_count)
 
@@ -114,6 +139,9 @@ async def open_log_screen(app: Any, record: Any) -> Any:
 
 
 async def log_open(home: str, run_id: str) -> None:
+    from runtui.tui.widgets.log_view import LogView
+
+    probe = PaintProbe(LogView, lambda view: view.line_count > 0)
     app = make_app(home, live=False)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: (s := main_screen(app)) is not None and s.loaded)
@@ -122,15 +150,33 @@ async def log_open(home: str, run_id: str) -> None:
         before = rss()
         t0 = time.perf_counter()
         screen = await open_log_screen(app, record)
-        await until(lambda: screen.panel.view.line_count > 0, step=0.001)
+        elapsed = await probe.wait() - t0
         await pilot.pause()
-        elapsed = time.perf_counter() - t0
         emit(open_s=elapsed, rss_growth=rss() - before, lines=screen.panel.view.line_count, rss=rss())
 
 
 async def log_follow(home: str, run_id: str) -> None:
+    """Lag samples while the writer writes; then, given the writer's last stamp on stdin, the catch-up time."""
     app = make_app(home, live=False)
-    done = stdin_closed()
+    final: list[float] = []
+    ended = threading.Event()
+
+    def read_end() -> None:
+        line = sys.stdin.readline()  # the writer's last line stamp, once it stopped
+        with contextlib.suppress(ValueError):
+            final.append(float(line))
+        ended.set()
+
+    threading.Thread(target=read_end, daemon=True).start()
+
+    def newest(view: Any) -> float | None:
+        n = view.line_count
+        line = view.raw_line(n - 1) if n else None
+        if line and line[:1].isdigit():
+            with contextlib.suppress(ValueError):
+                return float(line.split(" ", 1)[0])
+        return None
+
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: (s := main_screen(app)) is not None and s.loaded)
         await pilot.pause()
@@ -139,21 +185,25 @@ async def log_follow(home: str, run_id: str) -> None:
         emit(ready=True)
         lags: list[float] = []
         loop_lags: list[float] = []
-        while not done.is_set():
+        while not ended.is_set():
             t0 = time.perf_counter()
             await asyncio.sleep(0.05)
             loop_lags.append(time.perf_counter() - t0 - 0.05)
-            n = view.line_count
-            line = view.raw_line(n - 1) if n else None
-            if line and line[:1].isdigit():
-                with contextlib.suppress(ValueError):
-                    lags.append(time.time() - float(line.split(" ", 1)[0]))
-        emit(lags=lags, loop_lags=loop_lags, lines=view.line_count)
+            stamp = newest(view)
+            if stamp is not None:
+                lags.append(time.time() - stamp)
+        catch_up = None
+        if final:
+            await until(lambda: (newest(view) or 0.0) >= final[0], timeout=30)
+            catch_up = time.time() - final[0]
+        emit(lags=lags, loop_lags=loop_lags, lines=view.line_count, catch_up=catch_up)
 
 
 async def metrics(home: str, run_id: str) -> None:
     from runtui.tui.screens.metrics import MetricsScreen
+    from runtui.tui.widgets.chart import LineChart
 
+    probe = PaintProbe(LineChart, lambda chart: bool(chart.values))
     app = make_app(home, live=False)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: (s := main_screen(app)) is not None and s.loaded)
@@ -162,9 +212,7 @@ async def metrics(home: str, run_id: str) -> None:
         t0 = time.perf_counter()
         screen = MetricsScreen(record)
         await app.push_screen(screen)
-        await until(lambda: any(c.values for c in screen.charts.values()), step=0.001)
-        await pilot.pause()
-        first = time.perf_counter() - t0
+        first = await probe.wait() - t0
         await until(lambda: len(screen.charts) > 0 and all(c.values for c in screen.charts.values()), timeout=120)
         await pilot.pause()
         emit(first_chart_s=first, all_charts_s=time.perf_counter() - t0, charts=len(screen.charts))
