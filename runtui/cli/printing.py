@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import re
 import shutil
@@ -106,10 +107,13 @@ def format_time(epoch: float | None) -> str:
     return _dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
 
 
+_UTC = _dt.timezone.utc
+
+
 def iso_utc(epoch: float | None) -> str | None:
     if epoch is None:
         return None
-    return _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return _dt.datetime.fromtimestamp(epoch, tz=_UTC).isoformat().replace("+00:00", "Z")
 
 
 def format_tags(tags: dict[str, str | None]) -> str:
@@ -120,10 +124,33 @@ def format_tags(tags: dict[str, str | None]) -> str:
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
 
 
-def json_text(obj: Any, indent: int | None = None) -> str:
-    """JSON with non-ASCII letters readable but DEL and C1 controls escaped (json only escapes C0)."""
-    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+_ENCODER: json.JSONEncoder | None = None
+
+
+def json_encoder() -> json.JSONEncoder:
+    """One compact encoder, reused (`json.dumps` with non-default options builds a new one per call)."""
+    global _ENCODER
+    if _ENCODER is None:
+        _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON text with DEL and C1 controls escaped too (json escapes only C0); valid JSON either way."""
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_UNSAFE.search(text) else text
+
+
+def json_text(obj: Any, indent: int | None = None) -> str:
+    """JSON with non-ASCII letters readable but control characters escaped."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent) if indent else json_encoder().encode(obj)
+    return escape_json_controls(text)
+
+
+def finite(value: Any) -> Any:
+    """NaN and infinities as null: they are not JSON, and `jq` and friends reject them."""
+    if type(value) is float and (value != value or value in (math.inf, -math.inf)):
+        return None
+    return value
 
 
 def terminal_width(stream: TextIO) -> int | None:

@@ -20,9 +20,9 @@ def _metrics(store: Any, run_id: str) -> list[dict[str, Any]]:
         {
             "name": s.name,
             "kind": s.kind,
-            "last": s.last,
-            "min": s.min,
-            "max": s.max,
+            "last": out.finite(s.last),
+            "min": out.finite(s.min),
+            "max": out.finite(s.max),
             "count": s.count,
             "lastStep": s.last_step,
         }
