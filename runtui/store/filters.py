@@ -56,8 +56,8 @@ Limits and errors
 -----------------
 Any error raises `runtui.errors.FilterSyntaxError` with the 0-based `position` of the offending
 character (`len(text)` when the text ends too early). A filter longer than 4096 characters, or
-nested more than 50 levels deep (parentheses and negations), is refused; so is a NUL character
-(no run can hold one on PostgreSQL, so it could never match).
+nested more than 50 levels deep (parentheses and negations), is refused; so are a NUL character
+and unpaired surrogates (undecodable bytes from a command line): no store can hold them in a run.
 A word that looks like `field:value` with an unknown field is an error (quote text with a colon).
 
 Examples: `status:running tag:quality`, `mnist -status:failed`, `metric:loss<0.1 or tag:best`,
@@ -136,6 +136,7 @@ _STATUS_ALIASES: dict[str, tuple[RunStatus, ...]] = {
 _KEYWORDS = ("and", "or", "not")
 _OPERATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "=", "==": "=", "!=": "!="}
 _OP_CHARS = "<>=!"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # Text that `describe` may write without quotes (anything else is quoted).
 _PLAIN = re.compile(r"[\w.@/+-]+")
@@ -390,6 +391,12 @@ def parse_filter(text: str | None) -> Node | None:
     nul = text.find("\0")
     if nul >= 0:
         raise FilterSyntaxError(text, nul, "a filter cannot contain a NUL character")
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:  # e.g. undecodable bytes in a command line; no database can take them
+        code = ord(surrogate.group())
+        raise FilterSyntaxError(
+            text, surrogate.start(), f"a filter cannot contain an unpaired surrogate character (U+{code:04X})"
+        )
     tokens = _tokenize(text)
     if not tokens:
         return None
@@ -704,6 +711,7 @@ class _Parens(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    _is_implicitly_boolean = True  # a condition already: no `= 1` on SQLite
     _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 (SQLAlchemy API)
 
     def __init__(self, inner: ColumnElement[bool]) -> None:
@@ -732,6 +740,7 @@ class _Unjoinable(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    _is_implicitly_boolean = True  # a condition already: no `= 1` on SQLite
     _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 (SQLAlchemy API)
 
     def __init__(self, inner: ColumnElement[bool]) -> None:
@@ -746,6 +755,33 @@ def _compile_unjoinable(element: _Unjoinable, compiler: SQLCompiler, **kw: Any) 
 @compiles(_Unjoinable, "postgresql")
 def _compile_unjoinable_pg(element: _Unjoinable, compiler: SQLCompiler, **kw: Any) -> str:
     return f"coalesce({compiler.process(element.inner, **kw)}, false)"
+
+
+class _IsNumber(ColumnElement[bool]):
+    """A float column holds a number: not NULL, not NaN.
+
+    SQLite stores NaN as NULL; PostgreSQL stores it and orders it above every number (and equal to
+    itself), so without this `metric:loss>1` would match a NaN loss on PostgreSQL only.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition already: no `= 1` on SQLite
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 (SQLAlchemy API)
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+
+
+@compiles(_IsNumber)
+def _compile_is_number(element: _IsNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} IS NOT NULL)"
+
+
+@compiles(_IsNumber, "postgresql")
+def _compile_is_number_pg(element: _IsNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"({column} IS NOT NULL AND {column} <> 'NaN'::float8)"
 
 
 def _uses_subquery(node: Term) -> bool:
@@ -802,9 +838,7 @@ class _ClauseBuilder:
                 "=": last == node.value,
                 "!=": last != node.value,
             }[node.op]
-            # PostgreSQL stores NaN and orders it above every number (SQLite stores it as NULL): `<= inf`
-            # keeps NaN out of every comparison on both.
-            sub = sub.where(last.is_not(None), last <= math.inf, compare)
+            sub = sub.where(_IsNumber(last), compare)
         return self.member(c.id, sub)
 
     def field(self, node: FieldMatch) -> ColumnElement[bool]:

@@ -401,6 +401,8 @@ def test_a_filter_that_is_not_text_is_refused(value: object) -> None:
         ("kind:batch", 5, "unknown run kind 'batch'; use one of interactive, submitted, child"),
         ("a\0b", 1, "NUL"),
         ('"a\0b"', 2, "NUL"),
+        ("ab\udcff", 2, "unpaired surrogate character (U+DCFF)"),
+        ('tag:"\ud800"', 5, "unpaired surrogate"),
     ],
 )
 def test_syntax_errors_name_the_position(text: str, position: int, fragment: str) -> None:
@@ -635,3 +637,12 @@ def test_name_falls_back_to_the_id_for_an_empty_display_name_too(store: Store) -
     assert [r.name for r in store.query_runs()] == ["e1"]
     assert matched(store, "name:e1") == {"e1"}
     assert matched(store, '"e1"') == {"e1"}  # bare words look at the id anyway
+
+
+def test_many_subquery_terms_match_the_same_runs(runs: Store) -> None:
+    """Past a few tag/prop/metric/experiment terms the SQL changes shape (for PostgreSQL's planner)."""
+    for term in ["tag:quality", "metric:loss<0.1", "metric:loss>0.1", "prop:author", "exp:mnist", "-tag:best"]:
+        single = matched(runs, term)
+        assert matched(runs, " ".join([term] * 6)) == single, term
+        assert matched(runs, " or ".join([term] * 6)) == single, term
+    assert matched(runs, "tag:quality prop:author metric:loss<1 exp:mnist -tag:best status:finished") == {"r2"}
