@@ -161,3 +161,16 @@ def test_show_unknown_and_ambiguous_ids(home: Path, three_runs: list[str]) -> No
     result = runtui("show", "mnist", home=home)
     assert_one_line_error(result, 2, "'mnist' is ambiguous", three_runs[0], three_runs[1])
     assert_one_line_error(runtui("show", "", home=home), 2, "a run id cannot be empty")
+
+
+def _strict(constant: str) -> None:
+    raise AssertionError(f"not JSON: {constant}")
+
+
+def test_json_output_is_strict_json_even_with_nan_metrics(home: Path) -> None:
+    [run_id] = make_runs(home, [{"experiment": "nan", "metrics": {"loss": [0.5, float("nan")]}}])
+    [line] = runtui("ls", "--json", home=home).out.splitlines()
+    assert json.loads(line, parse_constant=_strict)["headlineMetric"] == {"name": "loss", "value": None}
+    details = json.loads(runtui("show", "--json", run_id, home=home).out, parse_constant=_strict)
+    assert details["metrics"][0]["last"] is None
+    assert "loss=nan" in runtui("ls", home=home).out
