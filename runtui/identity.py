@@ -6,6 +6,7 @@ import functools
 import getpass
 import os
 import socket
+from dataclasses import dataclass
 
 
 def current_host() -> str:
@@ -21,6 +22,11 @@ def current_user() -> str:
         return str(os.getuid())
 
 
+# Create times come from the same kernel counter each time; the tolerance only absorbs float round trips
+# through the store. Reusing a pid needs the whole pid space to wrap, which takes far longer than this.
+CREATE_TIME_TOLERANCE_S = 0.01
+
+
 def process_create_time(pid: int) -> float | None:
     """The kernel's start time of `pid`, or None if there is no such process."""
     import psutil
@@ -31,19 +37,43 @@ def process_create_time(pid: int) -> float | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """One process, for good: its pid and the kernel's start time of that pid (pids are reused)."""
+
+    pid: int
+    create_time: float
+
+    def matches(self, create_time: float | None) -> bool:
+        return create_time is not None and abs(create_time - self.create_time) < CREATE_TIME_TOLERANCE_S
+
+    def is_alive(self) -> bool:
+        """True while this very process exists and has not exited (a zombie counts as gone)."""
+        import psutil
+
+        try:
+            proc = psutil.Process(self.pid)
+            return self.matches(proc.create_time()) and proc.status() != psutil.STATUS_ZOMBIE
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            return False
+        except psutil.AccessDenied:
+            # Another user's process: it exists; we cannot read its status, so trust the create time check.
+            return True
+
+
+def identity_of(pid: int) -> ProcessIdentity | None:
+    """The identity of a live pid, or None when there is no such process."""
+    created = process_create_time(pid)
+    return None if created is None else ProcessIdentity(pid, created)
+
+
 @functools.cache
-def _self_identity(pid: int) -> tuple[int, float | None]:
-    return pid, process_create_time(pid)
+def _identity_for(pid: int) -> ProcessIdentity:
+    ident = identity_of(pid)
+    assert ident is not None  # we are alive
+    return ident
 
 
-def self_identity() -> tuple[int, float | None]:
-    """This process's (pid, create time); recomputed after a fork because the pid changes."""
-    return _self_identity(os.getpid())
-
-
-def same_process(pid: int | None, create_time: float | None) -> bool:
-    """True when `pid` is alive and is the very process that had `create_time` (not a reuse of its pid)."""
-    if pid is None or create_time is None:
-        return False
-    now = process_create_time(pid)
-    return now is not None and abs(now - create_time) < 0.01
+def self_identity() -> ProcessIdentity:
+    """This process's identity; recomputed after a fork because the pid changes."""
+    return _identity_for(os.getpid())

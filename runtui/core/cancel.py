@@ -1,7 +1,9 @@
 """Cancel, the same from everywhere (SDK, CLI, TUI, another host): write CancelRequested; the owner acts.
 
-A run whose owner is gone (or never had one) cannot act, so it is finalized as Canceled directly.
-A run owned by this very process is canceled directly too: nobody else would act on it.
+A run whose owner is gone (or never had one) cannot act, so it is finalized as Canceled directly (and a
+submitted script that outlived its supervisor is stopped). A run owned by this very process is canceled
+directly too: nobody else would act on it. The run and its descendants change in ONE transaction, so a
+supervisor acting on the root already sees every descendant's request.
 """
 
 from __future__ import annotations
@@ -9,51 +11,53 @@ from __future__ import annotations
 from runtui.identity import self_identity
 from runtui.status import RunStatus
 from runtui.store.records import RunRecord
-from runtui.store.store import Store
+from runtui.store.store import StatusChange, Store
 
 _CANCELABLE = frozenset(s for s in RunStatus if s.is_live and s != RunStatus.CANCEL_REQUESTED)
+_LIVE = frozenset(s for s in RunStatus if s.is_live)
 
 
 def _owned_here(rec: RunRecord) -> bool:
-    pid, ctime = self_identity()
-    return (
-        rec.owner_pid == pid
-        and rec.owner_create_time is not None
-        and ctime is not None
-        and abs(rec.owner_create_time - ctime) < 0.01
-    )
+    me = self_identity()
+    return rec.owner_pid == me.pid and me.matches(rec.owner_create_time)
+
+
+def _nobody_acts(rec: RunRecord) -> bool:
+    """True when no owner will ever act on a request for this run."""
+    from runtui.execution.liveness import owner_alive
+
+    if rec.owner_pid is None and rec.status in (RunStatus.NOT_STARTED, RunStatus.QUEUED):
+        return True  # never picked up (a submitted run is handed to its supervisor while Queued: see launch.py)
+    return owner_alive(rec) is False
 
 
 def cancel_runs(store: Store, run_id: str) -> bool:
     """Cancel `run_id` and its unfinished descendants; True when anything changed."""
-    from runtui.execution.liveness import owner_alive
-
     root = store.get_run(run_id)
     if root.status.is_terminal:
         return False
-    changed = False
-    for rec in [root, *store.descendants(run_id)]:
-        if rec.status not in _CANCELABLE and rec.status != RunStatus.CANCEL_REQUESTED:
+    records = [root, *store.descendants(run_id)]
+    changes: list[StatusChange] = []
+    orphans: list[RunRecord] = []
+    for rec in records:
+        if not rec.status.is_live:
             continue
-        if (
-            _owned_here(rec)
-            or owner_alive(rec) is False
-            or (
-                rec.owner_pid is None
-                and rec.status
-                in (
-                    RunStatus.NOT_STARTED,
-                    RunStatus.QUEUED,
-                )
-            )
-        ):
-            if _owned_here(rec):
-                from runtui.core.owner import agent
+        if _owned_here(rec):
+            from runtui.core.owner import agent
 
-                agent().flush_all()
-                agent().release(rec.id)
-            _, did = store.set_status(rec.id, RunStatus.CANCELED, only_from=_CANCELABLE | {RunStatus.CANCEL_REQUESTED})
-        else:
-            _, did = store.set_status(rec.id, RunStatus.CANCEL_REQUESTED, only_from=_CANCELABLE)
-        changed = changed or did
-    return changed
+            agent().flush_all()
+            agent().release(rec.id)
+            changes.append(StatusChange(rec.id, RunStatus.CANCELED, only_from=_LIVE))
+        elif _nobody_acts(rec):
+            changes.append(StatusChange(rec.id, RunStatus.CANCELED, only_from=_LIVE))
+            if rec.kind == "submitted" and rec.pid is not None:
+                orphans.append(rec)
+        elif rec.status != RunStatus.CANCEL_REQUESTED:
+            changes.append(StatusChange(rec.id, RunStatus.CANCEL_REQUESTED, only_from=_CANCELABLE))
+    results = store.set_statuses(changes)
+    if orphans:
+        from runtui.execution.liveness import stop_orphaned_script
+
+        for rec in orphans:
+            stop_orphaned_script(rec)
+    return any(did for _, did in results)

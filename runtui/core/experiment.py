@@ -45,7 +45,7 @@ class Experiment:
         from runtui.store.store import NewRun
 
         display_name = check_display_name(display_name)
-        pid, ctime = self_identity()
+        me = self_identity()
         [rec] = self.workspace.store.create_runs(
             [
                 NewRun(
@@ -56,10 +56,10 @@ class Experiment:
                     kind="interactive",
                     host=current_host(),
                     user=current_user(),
-                    pid=pid,
-                    pid_create_time=ctime,
-                    owner_pid=pid,
-                    owner_create_time=ctime,
+                    pid=me.pid,
+                    pid_create_time=me.create_time,
+                    owner_pid=me.pid,
+                    owner_create_time=me.create_time,
                 )
             ]
         )

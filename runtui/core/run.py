@@ -478,7 +478,7 @@ class Run:
         from runtui.core.owner import agent
         from runtui.store.store import NewRun
 
-        pid, ctime = self_identity()
+        me = self_identity()
         new = [
             NewRun(
                 id=check_run_id(rid) if rid else new_run_id(self.experiment.name),
@@ -489,10 +489,10 @@ class Run:
                 kind="child",
                 host=current_host(),
                 user=current_user(),
-                pid=pid,
-                pid_create_time=ctime,
-                owner_pid=pid,
-                owner_create_time=ctime,
+                pid=me.pid,
+                pid_create_time=me.create_time,
+                owner_pid=me.pid,
+                owner_create_time=me.create_time,
                 tags=tuple((k, v) for k, v in tags.items()),
             )
             for rid, name, tags in specs

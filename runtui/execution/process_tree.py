@@ -28,46 +28,13 @@ import psutil
 
 from runtui.errors import PermissionDeniedError
 
+# Process identity lives in the leaf module `runtui.identity` (the SDK needs it without psutil at import time);
+# re-exported here because everything that signals processes thinks of it as part of the tree.
+from runtui.identity import ProcessIdentity as ProcessIdentity
+from runtui.identity import identity_of as identity_of
+from runtui.identity import self_identity as self_identity
+
 PR_SET_CHILD_SUBREAPER = 36
-# Create times come from the same kernel counter each time; the tolerance only absorbs float round trips
-# through the store. Reusing a pid needs the whole pid space to wrap, which takes far longer than this.
-CREATE_TIME_TOLERANCE_S = 0.01
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessIdentity:
-    """One process, for good: its pid and the kernel's start time of that pid."""
-
-    pid: int
-    create_time: float
-
-    def matches(self, create_time: float | None) -> bool:
-        return create_time is not None and abs(create_time - self.create_time) < CREATE_TIME_TOLERANCE_S
-
-    def is_alive(self) -> bool:
-        """True while this very process exists and has not exited (a zombie counts as gone)."""
-        try:
-            proc = psutil.Process(self.pid)
-            return self.matches(proc.create_time()) and proc.status() != psutil.STATUS_ZOMBIE
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            return False
-        except psutil.AccessDenied:
-            # Another user's process: it exists; we cannot read its status, so trust the create time check.
-            return True
-
-
-def identity_of(pid: int) -> ProcessIdentity | None:
-    """The identity of a live pid, or None when there is no such process."""
-    try:
-        return ProcessIdentity(pid, psutil.Process(pid).create_time())
-    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-        return None
-
-
-def self_identity() -> ProcessIdentity:
-    ident = identity_of(os.getpid())
-    assert ident is not None  # we are alive
-    return ident
 
 
 def set_child_subreaper() -> bool:

@@ -157,6 +157,18 @@ class NewRun:
     properties: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One requested status change; `only_from` makes it conditional (no error when the run is elsewhere)."""
+
+    run_id: str
+    status: RunStatus
+    only_from: frozenset[RunStatus] | None = None
+    error: str | None = None
+    exit_code: int | None = None
+    fields: dict[str, Any] | None = None
+
+
 # A logged point on its way to the store: (run_id, name, step or None, value, text, kind, time)
 PendingPoint = tuple[str, str, "int | None", "float | None", "str | None", str, float]
 
@@ -384,33 +396,51 @@ class Store:
         Returns the run after the change and whether anything changed (same-to-same is a no-op).
         `only_from` makes it conditional: when the run is in another status, nothing happens (no error).
         """
+        change = StatusChange(run_id, status, only_from, error, exit_code, fields)
+        return self._write("changing a run's status", lambda conn: self._apply_status(conn, change, None))
 
-        def work(conn: Connection) -> tuple[RunRecord, bool]:
-            row = conn.execute(select(*RUN_COLUMNS).where(run_t.c.id == run_id)).first()
-            if row is None:
-                raise NotFoundError(f"no run with id {run_id!r}")
-            current = RunStatus(row[5])
-            if only_from is not None and current not in only_from:
-                return _run_record(row), False
-            if not check_transition(run_id, current, status):
-                return _run_record(row), False
-            now = time.time()
-            values: dict[str, Any] = {"status": status.value, **fields}
-            if status.is_terminal:
-                values["ended_at"] = now
-            elif status == RunStatus.RUNNING and row[7] is None:
-                values["started_at"] = now
-            if current.is_terminal and not status.is_terminal:
-                values["ended_at"] = None
-            if error is not None:
-                values["error"] = error
-            if exit_code is not None:
-                values["exit_code"] = exit_code
+    def set_statuses(self, changes: Sequence[StatusChange]) -> list[tuple[RunRecord, bool]]:
+        """Several status changes in ONE transaction (e.g. a cancel of a run and its descendants), applied in
+        order, with one revision for all: a watcher sees all of them or none."""
+
+        def work(conn: Connection) -> list[tuple[RunRecord, bool]]:
+            revision: list[int] = []
+            return [self._apply_status(conn, c, revision) for c in changes]
+
+        return self._write("changing run statuses", work) if changes else []
+
+    def _apply_status(
+        self, conn: Connection, change: StatusChange, shared_revision: list[int] | None
+    ) -> tuple[RunRecord, bool]:
+        run_id, status = change.run_id, change.status
+        row = conn.execute(select(*RUN_COLUMNS).where(run_t.c.id == run_id)).first()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        current = RunStatus(row[5])
+        if change.only_from is not None and current not in change.only_from:
+            return _run_record(row), False
+        if not check_transition(run_id, current, status):
+            return _run_record(row), False
+        now = time.time()
+        values: dict[str, Any] = {"status": status.value, **(change.fields or {})}
+        if status.is_terminal:
+            values["ended_at"] = now
+        elif status == RunStatus.RUNNING and row[7] is None:
+            values["started_at"] = now
+        if current.is_terminal and not status.is_terminal:
+            values["ended_at"] = None
+        if change.error is not None:
+            values["error"] = change.error
+        if change.exit_code is not None:
+            values["exit_code"] = change.exit_code
+        if shared_revision is None:
             values["revision"] = self._bump(conn)
-            conn.execute(update(run_t).where(run_t.c.id == run_id).values(**values))
-            return _run_record(conn.execute(select(*RUN_COLUMNS).where(run_t.c.id == run_id)).one()), True
-
-        return self._write("changing a run's status", work)
+        else:
+            if not shared_revision:
+                shared_revision.append(self._bump(conn))
+            values["revision"] = shared_revision[0]
+        conn.execute(update(run_t).where(run_t.c.id == run_id).values(**values))
+        return _run_record(conn.execute(select(*RUN_COLUMNS).where(run_t.c.id == run_id)).one()), True
 
     def descendants(self, run_id: str) -> list[RunRecord]:
         """All runs below `run_id`, breadth first."""
