@@ -188,6 +188,9 @@ def test_logs_other_file_and_missing_file(home: Path, tmp_path: Path) -> None:
     assert_one_line_error(result, 1, "has no log file 'nothing.log'", "output.log")
     details = json.loads(runtui("show", "--json", run_id, home=home).out)
     assert "logs/output.log" in details["logFiles"]
+    supervisor = runtui("logs", "--file", "supervisor.log", run_id, home=home)
+    assert supervisor.code == 0, supervisor.err
+    assert "supervisor[" in supervisor.out  # the supervisor's own log, next to logs/
 
 
 def test_submit_wait_is_bounded_by_cancel(home: Path, tmp_path: Path) -> None:

@@ -89,14 +89,14 @@ def fetch(
         if everything:
             # Sorted here, not in SQL: without an index on created_at, SQLite's sort costs more than Python's.
             rows = tuples(conn, select(*cols).where(cond))
-            rows.sort(key=itemgetter(5, 0), reverse=True)
+            rows.sort(key=itemgetter(CREATED, ID), reverse=True)
         else:
             newest = tuples(conn, select(*cols).where(cond).order_by(*order).limit(limit))
             live = tuples(conn, select(*cols).where(cond, run_t.c.status.in_(LIVE_VALUES)))
-            merged = {r[0]: r for r in newest}
+            merged = {r[ID]: r for r in newest}
             for r in live:
-                merged.setdefault(r[0], r)
-            rows = sorted(merged.values(), key=itemgetter(5, 0), reverse=True)
+                merged.setdefault(r[ID], r)
+            rows = sorted(merged.values(), key=itemgetter(CREATED, ID), reverse=True)
             if len(newest) == limit:
                 total = conn.execute(select(func.count()).select_from(run_t).where(cond)).scalar_one()
                 hidden = max(0, int(total) - len(rows))

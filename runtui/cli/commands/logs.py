@@ -65,11 +65,11 @@ def log_path(r: Run, name: str | None) -> Path:
     folder = r.folder
     if name is None:
         return folder / LOG_FOLDER / OUTPUT_LOG
-    if name in (SUPERVISOR_LOG, f"{LOG_FOLDER}/{SUPERVISOR_LOG}") and not (folder / LOG_FOLDER / name).exists():
-        return folder / SUPERVISOR_LOG
     base = name.removeprefix(f"{LOG_FOLDER}/")
     if not base or "/" in base or "\\" in base or base in (".", ".."):
         raise ValidationError(f"--file takes a file name in the run's logs folder, not {name!r}")
+    if base == SUPERVISOR_LOG and not (folder / LOG_FOLDER / base).exists():
+        return folder / SUPERVISOR_LOG  # the supervisor's own log sits next to logs/
     return folder / LOG_FOLDER / base
 
 
