@@ -237,6 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     use_mlflow = not ns.no_mlflow and mlflow_available()
     info = machine(pg)
     print(f"runtui benchmarks on {machine_line(info)}", flush=True)
+    busy = info["load_average_at_start"][0]
+    if info["cores"] and busy > 0.5 * info["cores"]:
+        print(
+            f"warning: the machine is busy (load {busy} on {info['cores']} cores): wall times will be slower than "
+            "on a quiet machine; the load averages are recorded with the results",
+            flush=True,
+        )
     if not use_mlflow:
         print("MLflow comparisons skipped" + ("" if ns.no_mlflow else " (pip install -e '.[bench]' to add them)"))
 
