@@ -1,8 +1,9 @@
 """`runtui ls`: runs as a table or JSON lines.
 
-Built to list a whole store fast (100,000 runs in about a second): one read for the runs (only the columns
-shown), one for the headline metrics and one for the tags, never a query per run, and the output written
-in one piece.
+Built to list a whole store fast (the target: 100,000 runs to /dev/null within 1.5 s, interpreter start
+included): one read for the runs (only the columns shown), one for the headline metrics (one row per run) and
+one for the tags, never a query per run; plain DBAPI tuples instead of Row objects; the output written in one
+piece.
 """
 
 from __future__ import annotations
