@@ -23,21 +23,21 @@ value or key: `tag:"my key"="a value"`, `name:"run (2)"`.
 
 Terms
 -----
-==========================  ====================================================================
-`word`, `"a phrase"`        the run's display name, id or experiment name contains it
-`name:TEXT`                 the name shown for the run (display name, else id) contains TEXT
-`id:PREFIX`                 the run id starts with PREFIX
-`parent:PREFIX`             the run is a child run whose parent's id starts with PREFIX
-`experiment:NAME`           the run belongs to experiment NAME (exactly); alias `exp:`
-`host:TEXT`                 the run's host name contains TEXT
-`user:NAME`                 the run was started by user NAME (exactly)
-`kind:KIND`                 `interactive` (start_logging), `submitted` (exp.submit) or `child`
-`status:S[,S...]`           the run's status is one of the listed ones (see below)
-`tag:KEY`, `tag:KEY=VALUE`  the run has tag KEY (with any value, or exactly VALUE)
-`prop:KEY`, `prop:KEY=VALUE` the same for properties; alias `property:`
-`metric:NAME`               the run has logged metric NAME
-`metric:NAME<NUMBER`        the last logged value of NAME compares so; operators < <= > >= = (==) !=
-==========================  ====================================================================
+============================  ==================================================================
+`word`, `"a phrase"`          the run's display name, id or experiment name contains it
+`name:TEXT`                   the name shown for the run (display name, else id) contains TEXT
+`id:PREFIX`                   the run id starts with PREFIX
+`parent:PREFIX`               the run is a child run whose parent's id starts with PREFIX
+`experiment:NAME`             the run belongs to experiment NAME (exactly); alias `exp:`
+`host:TEXT`                   the run's host name contains TEXT
+`user:NAME`                   the run was started by user NAME (exactly)
+`kind:KIND`                   `interactive` (start_logging), `submitted` (exp.submit) or `child`
+`status:S[,S...]`             the run's status is one of the listed ones (see below)
+`tag:KEY`, `tag:KEY=VALUE`    the run has tag KEY (with any value, or exactly VALUE)
+`prop:KEY`, `prop:KEY=VALUE`  the same for properties; alias `property:`
+`metric:NAME`                 the run has logged metric NAME
+`metric:NAME<NUMBER`          the last value of NAME compares so; operators < <= > >= = (==) !=
+============================  ==================================================================
 
 Text comparisons (words, `name`, `id`, `parent`, `host`, `user`, `experiment`) ignore the case of
 ASCII letters and compare every other character exactly, the same way on SQLite and PostgreSQL.
@@ -52,12 +52,20 @@ A metric comparison uses the metric's last value (from the metric summary). A nu
 `0.1`, `-3`, `1e-4` (no `inf` or `nan`); a metric whose last value is not a number (a string, a list,
 NaN) matches no comparison, and `not metric:loss<0.1` also matches runs that never logged `loss`.
 
+No filter
+---------
+`parse_filter` and `compile_filter` return None for None, empty or blank text, and
+`Store.query_runs(where=None)` lists every run: `query_runs(where=compile_filter(text))` works for any
+text. `describe(tree)` (or `str(tree)`) gives the canonical text of a tree, which parses back to it;
+`quote(text)` makes a phrase that matches `text` literally; `iter_terms(tree)` yields its terms.
+
 Limits and errors
 -----------------
 Any error raises `runtui.errors.FilterSyntaxError` with the 0-based `position` of the offending
-character (`len(text)` when the text ends too early). A filter longer than 4096 characters, or
-nested more than 50 levels deep (parentheses and negations), is refused; so are a NUL character
-and unpaired surrogates (undecodable bytes from a command line): no store can hold them in a run.
+character (`len(text)` when the text ends too early; the message counts from 1). A filter longer
+than 4096 characters, or nested more than 50 levels deep (parentheses and negations), is refused; so
+are a NUL character and unpaired surrogates (undecodable bytes from a command line): no store can
+hold them in a run.
 A word that looks like `field:value` with an unknown field is an error (quote text with a colon).
 
 Examples: `status:running tag:quality`, `mnist -status:failed`, `metric:loss<0.1 or tag:best`,
@@ -85,6 +93,7 @@ from runtui.store.models import ExperimentRow, MetricSummaryRow, RunPropertyRow,
 
 __all__ = [
     "FIELDS",
+    "KINDS",
     "MAX_DEPTH",
     "MAX_LENGTH",
     "And",
@@ -96,6 +105,7 @@ __all__ = [
     "PropertyMatch",
     "StatusMatch",
     "TagMatch",
+    "Term",
     "TextMatch",
     "compile_filter",
     "describe",
