@@ -18,6 +18,32 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 _PG_LOCK_KEY = 0x72756E747569  # "runtui": one advisory lock id for schema changes
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Keep SQLite's planner statistics roughly current.
+
+    Without them SQLite walks the experiment index across every run for a tag query (measured: 101 ms for 1,000
+    of 100,000 runs, 24 ms after ANALYZE). Re-analysed when the run table has more than doubled since the last
+    time; `analysis_limit` keeps it to a few milliseconds however large the store is.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="DEFERRED")
+        with conn.begin():
+            has_stats = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first()
+            analysed = 0
+            if has_stats:
+                row = conn.execute(
+                    text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'run' AND idx = 'ix_run_experiment_created'")
+                ).first()
+                analysed = int(str(row[0]).split()[0]) if row else 0
+            runs = conn.execute(text("SELECT coalesce(max(rowid), 0) FROM run")).scalar_one()
+    if runs >= 1000 and runs > 2 * analysed:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
+            conn.exec_driver_sql("ANALYZE")
+
+
 def ensure(engine: Engine, url: str) -> None:
     """Create the tables on first use, migrate an older store, refuse a newer one."""
     with engine.begin() as conn:
