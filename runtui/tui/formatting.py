@@ -47,6 +47,26 @@ STATUS_COLOR: dict[RunStatus, str] = {
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 
+_ATTRIBUTES = frozenset({"bold", "dim", "italic", "underline", "reverse", "strike"})
+
+
+def ink(style: str, no_color: bool) -> str:
+    """`style`, or with NO_COLOR only its text attributes.
+
+    Textual's NO_COLOR turns colours into greys by luminance, and red on a dark background becomes nearly
+    invisible; attributes (bold) stay readable, and every status has its own glyph anyway.
+    """
+    if not no_color:
+        return style
+    return " ".join(part for part in style.split() if part in _ATTRIBUTES)
+
+
+def status_style(status: RunStatus, no_color: bool = False) -> str:
+    """The style of a status glyph: its colour, or bold for the ones that need attention without colour."""
+    if no_color:
+        return "bold" if status in (S.FAILED, S.NOT_RESPONDING, S.CANCEL_REQUESTED) else ""
+    return STATUS_COLOR[status]
+
 
 def format_duration(seconds: float | None) -> str:
     """Compact and fixed-ish width: 9s, 4m05s, 3h07m, 2d04h."""

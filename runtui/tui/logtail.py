@@ -6,15 +6,19 @@ viewer), the middle is skipped and reported, so the viewer never falls behind by
 Lines come back decoded (UTF-8, invalid bytes replaced) with carriage-return redraws collapsed; the
 unterminated last line (a tqdm bar between redraws) comes back separately as `partial`.
 
-Blocking file I/O: call it from a worker thread, never from the event loop.
+It reads through a `LogSource` (`runtui.execution.log_source`): the file by default, or the copy of another
+host's run log in a shared store; the bytes and offsets mean the same either way.
+
+Blocking I/O (file or store): call it from a worker thread, never from the event loop.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runtui.execution.log_source import FileLogSource, LogSource
 from runtui.tui.logtext import collapse_cr
 
 INITIAL_BYTES = 256 * 1024
@@ -36,13 +40,22 @@ class TailChunk:
 class LogTail:
     """The reading end of one log file."""
 
-    def __init__(self, path: Path, *, initial_bytes: int = INITIAL_BYTES, max_read: int = MAX_READ) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        initial_bytes: int = INITIAL_BYTES,
+        max_read: int = MAX_READ,
+        source: LogSource | None = None,
+    ) -> None:
+        """Tail `path`; or, given `source`, that log (e.g. another host's run, read from the store), shown as `path`."""
         self.path = path
+        self.source: LogSource = source if source is not None else FileLogSource(path)
         self.initial_bytes = initial_bytes
         self.max_read = max_read
         self._offset = 0  # bytes consumed so far
         self._pending = b""  # the unterminated last line
-        self._ident: tuple[int, int] | None = None  # (device, inode): notices a replaced file
+        self._ident: Hashable | None = None  # (device, inode) of a file: notices a replaced file
         self._opened = False
 
     @property
@@ -51,13 +64,12 @@ class LogTail:
 
     def open(self) -> TailChunk:
         """The file's tail. Raises OSError when the file cannot be read."""
-        with open(self.path, "rb") as f:
-            st = os.fstat(f.fileno())
-            self._ident = (st.st_dev, st.st_ino)
-            size = st.st_size
-            start = max(0, size - self.initial_bytes)
-            f.seek(start)
-            data = f.read(size - start)
+        info = self.source.stat()
+        if info is None:
+            raise FileNotFoundError(f"no such log: {self.path}")
+        self._ident, size = info
+        start = max(0, size - self.initial_bytes)
+        data = self.source.read(start, size)
         self._opened = True
         self._offset = start + len(data)
         self._pending = b""
@@ -76,23 +88,21 @@ class LogTail:
         """What was appended since the last read, or None when nothing was. Raises OSError."""
         if not self._opened:
             return self.open()
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
+        info = self.source.stat()
+        if info is None:
             return None
-        if (st.st_dev, st.st_ino) != self._ident or st.st_size < self._offset:
+        ident, size = info
+        if ident != self._ident or size < self._offset:
             return self.open()  # rotated, replaced or truncated: start over from the new tail
-        if st.st_size == self._offset:
+        if size == self._offset:
             return None
-        with open(self.path, "rb") as f:
-            start = self._offset
-            skipped = 0
-            if st.st_size - start > self.max_read:
-                skipped = st.st_size - self.max_read - start
-                start = st.st_size - self.max_read
-                self._pending = b""
-            f.seek(start)
-            data = f.read(st.st_size - start)
+        start = self._offset
+        skipped = 0
+        if size - start > self.max_read:
+            skipped = size - self.max_read - start
+            start = size - self.max_read
+            self._pending = b""
+        data = self.source.read(start, size)
         self._offset = start + len(data)
         chunk = self._split(data, drop_first=skipped > 0)
         chunk.skipped = skipped
@@ -101,9 +111,7 @@ class LogTail:
     def read_before(self, offset: int, nbytes: int = INITIAL_BYTES) -> tuple[list[str], int]:
         """Complete lines that end at `offset`, reading at most `nbytes` back; returns them and their start."""
         start = max(0, offset - nbytes)
-        with open(self.path, "rb") as f:
-            f.seek(start)
-            data = f.read(offset - start)
+        data = self.source.read(start, offset)
         if start > 0:
             cut = data.find(b"\n")
             if cut < 0:

@@ -79,3 +79,14 @@ def test_truncate_counts_cells() -> None:
 def test_every_status_has_its_own_glyph_and_a_colour() -> None:
     assert set(STATUS_GLYPH) == set(RunStatus) == set(STATUS_COLOR)
     assert len(set(STATUS_GLYPH.values())) == len(RunStatus)
+
+
+def test_no_color_keeps_attributes_only() -> None:
+    from runtui.tui.formatting import ink, status_style
+
+    assert ink("bold red", no_color=False) == "bold red"
+    assert ink("bold red", no_color=True) == "bold"
+    assert ink("cyan", no_color=True) == ""
+    assert status_style(RunStatus.FAILED, no_color=True) == "bold"
+    assert status_style(RunStatus.COMPLETED, no_color=True) == ""
+    assert status_style(RunStatus.FAILED) == "red"

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from runtui.status import RunStatus
-from runtui.tui.formatting import STATUS_COLOR, STATUS_GLYPH
+from runtui.tui.formatting import STATUS_GLYPH, status_style
 
 KEYS: list[tuple[str, str]] = [
     ("↑ ↓ pgup pgdn", "move in the tree"),
@@ -58,7 +58,7 @@ def help_renderable() -> Group:
     for status in RunStatus:
         if legend:
             legend.append("  ")
-        legend.append(STATUS_GLYPH[status], style=STATUS_COLOR[status])
+        legend.append(STATUS_GLYPH[status], style=status_style(status))
         legend.append(" " + status.value)
     filters = Table(box=None, padding=(0, 2), show_header=False)
     filters.add_column(style="bold", no_wrap=True)

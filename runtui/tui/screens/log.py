@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from runtui.tui.formatting import STATUS_COLOR, STATUS_GLYPH
+from runtui.tui.formatting import STATUS_GLYPH, status_style
 from runtui.tui.widgets.log_view import LogPanel
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class LogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         title = Text(no_wrap=True, overflow="ellipsis")
-        title.append(" " + STATUS_GLYPH[self.run.status] + " ", style=STATUS_COLOR[self.run.status])
+        title.append(" " + STATUS_GLYPH[self.run.status] + " ", style=status_style(self.run.status, self.app.no_color))
         title.append(self.run.name, style="bold")
         title.append(f"  {self.run.id}", style="dim")
         yield Static(title, classes="screen-title")

@@ -39,6 +39,7 @@ FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file e
 DETAILS_MIN_INTERVAL_S = 1.0  # a run logging every 100 ms re-reads its details at most once a second
 SELECT_DEBOUNCE_S = 0.08  # holding an arrow key does not start a read per line passed
 AUTO_EXPAND = 3  # experiments with live runs opened at start
+SWEEP_S = 10.0  # how often live runs whose owner stopped heart-beating are marked NotResponding (and back)
 
 EMPTY_TEXT = """\
 No runs yet in this store.
@@ -136,6 +137,8 @@ class MainScreen(Screen[None]):
         self.run_tree.focus()
         self._start()
         self.set_interval(1.0, self._tick)
+        if self.runtui_app.live:
+            self.set_interval(SWEEP_S, self._sweep_lost_runs)
 
     # ------------------------------------------------------------------ loading
 
@@ -310,6 +313,17 @@ class MainScreen(Screen[None]):
                 self.details.reload()
 
             self._details_timer = self.set_timer(wait, fire)
+
+    @work(thread=True, exclusive=True, group="sweep", exit_on_error=False)
+    def _sweep_lost_runs(self) -> None:
+        """Liveness across hosts: someone has to notice that a run's owner stopped heart-beating. What changes
+        comes back through the change feed like any other write."""
+        import contextlib
+
+        from runtui.execution.liveness import sweep_lost_runs
+
+        with contextlib.suppress(Exception):  # best effort: a store problem is already shown by the change feed
+            sweep_lost_runs(self.runtui_app.store)
 
     def _tick(self) -> None:
         self.run_tree.tick()

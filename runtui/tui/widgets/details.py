@@ -25,8 +25,10 @@ from runtui.tui.formatting import (
     format_number,
     format_system_metric,
     format_time,
+    ink,
     is_system_metric,
     sparkline,
+    status_style,
 )
 from runtui.tui.logtext import strip_controls
 
@@ -49,12 +51,12 @@ def _grid() -> Table:
     return grid
 
 
-def render_run(details: RunDetails, now: float, width: int) -> RenderableType:
+def render_run(details: RunDetails, now: float, width: int, no_color: bool = False) -> RenderableType:
     """The details of one run as a Rich renderable (pure: used by the pane and by tests)."""
     rec = details.record
     title = Text(no_wrap=True, overflow="ellipsis")
-    title.append(STATUS_GLYPH[rec.status] + " ", style=STATUS_COLOR[rec.status])
-    title.append(rec.status.value, style=f"bold {STATUS_COLOR[rec.status]}")
+    title.append(STATUS_GLYPH[rec.status] + " ", style=status_style(rec.status, no_color))
+    title.append(rec.status.value, style=ink(f"bold {STATUS_COLOR[rec.status]}", no_color))
     title.append("  ")
     title.append(strip_controls(rec.name), style="bold")
 
@@ -90,7 +92,7 @@ def render_run(details: RunDetails, now: float, width: int) -> RenderableType:
     elif rec.arguments:
         grid.add_row(_t("args"), _t(" ".join(rec.arguments)))
     if rec.exit_code is not None:
-        grid.add_row(_t("exit"), _t(rec.exit_code, "red" if rec.exit_code else "green"))
+        grid.add_row(_t("exit"), _t(rec.exit_code, ink("bold red" if rec.exit_code else "green", no_color)))
     if details.tags:
         tags = Text()
         for key, value in sorted(details.tags.items()):
@@ -120,7 +122,7 @@ def render_run(details: RunDetails, now: float, width: int) -> RenderableType:
         table.add_column("max", justify="right", no_wrap=True)
         spark_width = max(0, width - 4 - max(8, width // 3) - 3 * 9)
         if spark_width >= 6:
-            table.add_column("", no_wrap=True, style="cyan")
+            table.add_column("", no_wrap=True, style=ink("cyan", no_color))
         for s in metrics:
             row: list[RenderableType] = [
                 _t(s.name),
@@ -151,7 +153,7 @@ def render_run(details: RunDetails, now: float, width: int) -> RenderableType:
             err.append(f"  (last {len(shown)} of {len(lines)} lines)", style="dim")
         parts.append(Text(""))
         parts.append(err)
-        parts.append(Text("\n".join(shown), style="red", overflow="fold"))
+        parts.append(Text("\n".join(shown), style=ink("red", no_color), overflow="fold"))
     return Group(*parts)
 
 
@@ -249,4 +251,4 @@ class DetailsPane(VerticalScroll):
     def _render_details(self) -> None:
         if self.details is not None:
             width = max(20, self.scrollable_content_region.width)
-            self._body.update(render_run(self.details, self.clock(), width))
+            self._body.update(render_run(self.details, self.clock(), width, self.app.no_color))

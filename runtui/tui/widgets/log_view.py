@@ -75,22 +75,18 @@ class LogView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, str, int], Strip] = LRUCache(1024)
         self._current_match: int | None = None  # absolute line number of the current match
         self._search_re: re.Pattern[str] | None = None
-        self._follow = True
 
     # ------------------------------------------------------------------ content
+
+    def on_mount(self) -> None:
+        # Textual's anchor is "follow": the layout keeps an anchored view at the bottom as it grows; a scroll
+        # by the reader releases it, and scrolling back to the bottom anchors it again.
+        self.anchor()
 
     @property
     def following(self) -> bool:
         """New output scrolls into view (the reader has not scrolled up)."""
-        return self._follow
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        # Moving up pauses following; reaching the bottom again resumes it. Growth never moves scroll_y.
-        if new_value < old_value:
-            self._follow = False
-        if new_value >= self.max_scroll_y:
-            self._follow = True
+        return self.is_anchored and not self._anchor_released
 
     @property
     def line_count(self) -> int:
@@ -106,19 +102,18 @@ class LogView(ScrollView, can_focus=True):
         self._current_match = None
         self.virtual_size = Size(0, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
-        self._follow = True
+        self.anchor()
         self.refresh()
 
     def append_chunk(self, chunk: TailChunk) -> None:
         """Add what the tail read; keep following if we were at the bottom."""
-        follow = self.following
+        follow = self.following or chunk.reset
         if chunk.reset:
             self.lines = []
             self.dropped = 0
             self._cache.clear()
             self._current_match = None
             self.skipped_bytes = chunk.skipped
-            follow = True
         lines = chunk.lines
         if chunk.skipped and not chunk.reset:
             lines = [f"… {chunk.skipped:,} bytes of output skipped (the log grew faster than it could be shown) …"]
@@ -140,10 +135,8 @@ class LogView(ScrollView, can_focus=True):
         self._width = max(self._width, min(len(self.partial), 4000))
         self.virtual_size = Size(self._width, self.line_count)
         self.refresh()
-        if follow:
-            self._follow = True
-            # after the layout has taken the new size (a scrollbar may have appeared)
-            self.scroll_end(animate=False, x_axis=False)
+        if follow and not self.following:
+            self.anchor()  # a new file starts followed
 
     def raw_line(self, index: int) -> str | None:
         """The raw text of line `index` (0 = the first line held)."""

@@ -23,10 +23,11 @@ from textual.widgets.tree import TreeNode
 from runtui.status import RunStatus
 from runtui.tui.data import FeedBatch, Matches, Page, RunInfo, ViewFilter, read_page
 from runtui.tui.formatting import (
-    STATUS_COLOR,
     STATUS_GLYPH,
     format_duration,
     format_number,
+    ink,
+    status_style,
     truncate,
 )
 
@@ -523,7 +524,7 @@ class RunTree(Tree[NodeData]):
                 room -= len(metric) + 1
         name = truncate(run.name, room)
         text = Text(no_wrap=True, end="")
-        text.append(glyph, style=STATUS_COLOR[status])
+        text.append(glyph, style=status_style(status, self.app.no_color) or None)
         text.append(" ")
         name_style = "bold" if status.is_live else ("dim" if status == RunStatus.CANCELED else "")
         text.append(name, style=name_style or None)
@@ -548,7 +549,7 @@ class RunTree(Tree[NodeData]):
         if right:
             text.append(" " * max(1, width - text.cell_len - len(right)))
             if live:
-                text.append(live, style="cyan")
+                text.append(live, style=ink("cyan", self.app.no_color) or None)
                 if right != live:
                     text.append(f" · {counts}", style="dim")
             else:
