@@ -570,3 +570,35 @@ async def test_slash_in_the_log_pane_searches_the_log(workspace: WorkspaceConfig
         await pilot.press(*"beta", "enter")
         assert view.search_term == "beta"
         assert screen.view.text == ""
+
+
+async def test_enter_expands_and_collapses(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    runs(
+        ws_store,
+        NewRun(id="p", experiment="e1", status=S.QUEUED),
+        NewRun(id="k", experiment="e1", status=S.QUEUED, parent_id="p"),
+        NewRun(id="x", experiment="e2", status=S.QUEUED),
+    )
+    ws_store.set_status("p", S.CANCELED)
+    ws_store.set_status("k", S.CANCELED)
+    ws_store.set_status("x", S.CANCELED)
+    app = RuntuiApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        tree = screen.run_tree
+        exp = tree.experiment_node("e1")
+        assert exp is not None and not exp.is_expanded  # nothing live: everything starts closed
+        tree.move_cursor(exp)
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: tree.run_node("p") is not None, "e1's runs")
+        parent = tree.run_node("p")
+        assert parent is not None and parent.allow_expand
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: tree.run_node("k") is not None, "the child run")
+        await pilot.press("left")  # collapse p
+        assert not parent.is_expanded
+        await pilot.press("left")  # to the experiment
+        assert tree.cursor_node is exp
+        await pilot.press("enter")
+        assert not exp.is_expanded
