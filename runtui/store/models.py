@@ -35,6 +35,7 @@ class RunRow(SQLModel, table=True):
         Index("ix_run_parent", "parent_id"),
         Index("ix_run_revision", "revision"),
         Index("ix_run_status", "status"),
+        Index("ix_run_created_id", "created_at", "id"),  # newest-first listings without a sort
     )
 
     id: str = Field(primary_key=True, max_length=255)
@@ -104,6 +105,7 @@ class MetricSummaryRow(SQLModel, table=True):
     """Per run and metric name: what the tree and the details pane show without reading the series."""
 
     __tablename__ = "metric_summary"
+    __table_args__ = (Index("ix_metric_summary_name_last", "name", "last"),)  # filter `metric:loss<0.1`
 
     run_id: str = Field(primary_key=True, max_length=255)
     name: str = Field(primary_key=True, max_length=255)
