@@ -13,8 +13,10 @@ Sources:
 - `PollWatcher`: calls a cheap function at an interval and wakes waiters when its result changes; for stores
   without a file it polls the store's revision counter.
 
-`store_watcher(url)` picks one by URL scheme; `register_store_watcher(scheme, factory)` plugs in others
-(e.g. PostgreSQL LISTEN/NOTIFY). watchfiles is imported only when a FileWatcher starts.
+- `PgListenWatcher`: PostgreSQL LISTEN/NOTIFY on the change feed, with a slow revision poll as the fallback.
+
+`store_watcher(url)` picks one by URL scheme; `register_store_watcher(scheme, factory)` plugs in others.
+watchfiles is imported only when a FileWatcher starts, psycopg only when a PgListenWatcher does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import asyncio
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -324,6 +327,202 @@ class CombinedWatcher(Watcher):
         self.notify()
 
 
+# ---------------------------------------------------------------------- PostgreSQL: LISTEN/NOTIFY
+#
+# Every revision bump of a PostgreSQL store also sends `NOTIFY runtui_changes` in the same transaction (see
+# `Store._bump`), delivered when it commits. `PgListenWatcher` holds one dedicated connection in autocommit mode
+# that LISTENs, so a waiter (a supervisor waiting for a cancel request, the TUI's change feed) wakes within
+# milliseconds of a commit on any host, instead of at the next poll.
+#
+# The server can go away (a restart, a network cut): the watcher then wakes its waiters once (they re-read the
+# store and see whatever they missed), reconnects with a growing back-off, and meanwhile polls the revision.
+# While connected it still reads the revision every `poll_interval` seconds on the listening connection (one
+# tiny query), so a lost notification is noticed anyway; `poll_interval=None` turns that off (tests use it to
+# prove the NOTIFY path). psycopg 3 is used directly, not through SQLAlchemy's pool: a LISTEN belongs to one
+# connection for its lifetime. Without psycopg, PostgreSQL stores are polled.
+
+CHANGES_CHANNEL = "runtui_changes"  # the same names as runtui.store.store (not imported: it loads SQLAlchemy)
+LOGS_CHANNEL = "runtui_logs"
+WAIT_SLICE_S = 0.25  # how long one wait for notifications lasts: bounds how long close() takes
+BACKOFF_START_S = 0.5
+BACKOFF_MAX_S = 15.0
+CONNECT_TIMEOUT_S = 10
+
+
+def libpq_url(url: str) -> str:
+    """The libpq connection URI for a SQLAlchemy PostgreSQL URL (`postgresql+psycopg://...` -> `postgresql://...`)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class PgListenWatcher(Watcher):
+    """Wakes waiters on NOTIFY of `channels` from the PostgreSQL store at `url`; polls the revision as a fallback.
+
+    `poll_interval`: seconds between revision reads while listening (None: never, only notifications), and the
+    polling rate while the server is unreachable (then at least every second). `log_runs`: also wake when a
+    chunk of one of these runs' logs is copied into the store (LOGS_CHANNEL; other runs' chunks are ignored).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        poll_interval: float | None = 1.0,
+        log_runs: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.poll_interval = poll_interval
+        self.log_runs = log_runs
+        self.channels = (CHANGES_CHANNEL, LOGS_CHANNEL) if log_runs else (CHANGES_CHANNEL,)
+        self.reconnects = 0  # times the connection was lost and made again (tests and diagnostics look at it)
+        self.notifications = 0
+        self._conn: Any = None
+        self._revision: int | None = None
+
+    # -- connection
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        # Keepalives and a TCP user timeout: a silently cut network shows up as an error within seconds,
+        # instead of a LISTEN that waits forever on a dead socket.
+        conn = psycopg.connect(
+            libpq_url(self.url),
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+            tcp_user_timeout=15_000,
+        )
+        try:
+            for channel in self.channels:
+                conn.execute(f'LISTEN "{channel}"')
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _read_revision(self, conn: Any) -> int | None:
+        row = conn.execute("SELECT revision FROM store_meta WHERE id = 1").fetchone()
+        return None if row is None else int(row[0])
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def prepare(self) -> None:
+        # Connect (and LISTEN) before start() returns: a change committed after that is always notified.
+        try:
+            self._conn = self._connect()
+            self._revision = self._read_revision(self._conn)
+            self.mode = "events"
+        except Exception:
+            self._drop()
+            self.mode = "polling"
+
+    def close(self) -> None:
+        super().close()
+        self._drop()
+
+    # -- the thread
+
+    def run(self) -> None:
+        backoff = BACKOFF_START_S
+        next_attempt = 0.0
+        while not self._stop.is_set():
+            if self._conn is None:
+                now = time.monotonic()
+                if now >= next_attempt:
+                    try:
+                        self._conn = self._connect()
+                    except Exception:
+                        next_attempt = now + backoff
+                        backoff = min(backoff * 2, BACKOFF_MAX_S)
+                    else:
+                        backoff = BACKOFF_START_S
+                        self.reconnects += 1
+                        self.mode = "events"
+                        self.notify()  # whatever happened while we were away: waiters re-read the store
+                        continue
+                self.mode = "polling"
+                self._poll_while_away(min(max(next_attempt - time.monotonic(), 0.05), self._away_poll_s()))
+                continue
+            try:
+                self._listen(self._conn)
+            except Exception:  # the server went away (or the connection broke): wake waiters, reconnect
+                self._drop()
+                if not self._stop.is_set():
+                    self.notify()
+                    next_attempt = time.monotonic() + backoff
+
+    def _away_poll_s(self) -> float:
+        return 1.0 if self.poll_interval is None else min(self.poll_interval, 1.0)
+
+    def _listen(self, conn: Any) -> None:
+        next_poll = None if self.poll_interval is None else time.monotonic() + self.poll_interval
+        while not self._stop.is_set():
+            timeout = WAIT_SLICE_S
+            if next_poll is not None:
+                timeout = max(0.0, min(timeout, next_poll - time.monotonic()))
+            got = list(conn.notifies(timeout=timeout, stop_after=1))
+            if self._stop.is_set():
+                return
+            wanted = [n for n in got if n.channel == CHANGES_CHANNEL or n.payload in self.log_runs]
+            if wanted:
+                self.notifications += len(wanted)
+                for n in wanted:
+                    if n.channel == CHANGES_CHANNEL and n.payload.isdigit():
+                        self._revision = max(int(n.payload), self._revision or 0)
+                self.notify()
+            if next_poll is not None and time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + (self.poll_interval or 0.0)
+                revision = self._read_revision(conn)
+                if revision != self._revision:
+                    self._revision = revision
+                    self.notify()  # a notification was lost (or sent by a runtui without NOTIFY)
+
+    def _poll_while_away(self, wait: float) -> None:
+        """Poll the revision through the store's own engine while the listening connection is down."""
+        if self._stop.wait(wait):
+            return
+        try:
+            from runtui.store import open_store
+
+            revision = open_store(self.url).current_revision()
+        except Exception:
+            return
+        if revision != self._revision:
+            self._revision = revision
+            self.notify()
+
+
+def log_watcher(url: str, run_id: str, poll_interval: float = 1.0) -> Watcher | None:
+    """A started watcher that also wakes when a chunk of `run_id`'s log reaches the PostgreSQL store at `url`;
+    None for other stores (or without psycopg), where the caller's own poll has to do."""
+    if not url.startswith("postgresql"):
+        return None
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return None
+    return PgListenWatcher(url, poll_interval=poll_interval, log_runs=frozenset({run_id})).start()
+
+
+def pg_watcher(url: str, poll_interval: float) -> Watcher:
+    """The store watcher for PostgreSQL URLs (registered in `runtui.watch`)."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return _revision_watcher(url, min(poll_interval, REVISION_POLL_S))
+    return PgListenWatcher(url, poll_interval=poll_interval)
+
+
 # ---------------------------------------------------------------------- stores
 
 StoreWatcherFactory = Callable[[str, float], Watcher]
@@ -358,11 +557,14 @@ def _revision_watcher(url: str, poll_interval: float) -> Watcher:
     return PollWatcher(store.current_revision, poll_interval)
 
 
+register_store_watcher("postgresql", pg_watcher)
+
+
 def store_watcher(url: str, *, poll_interval: float | None = None) -> Watcher:
     """A started watcher that wakes when the store at `url` may have changed.
 
-    SQLite: file events (+ a 1 s stat poll). Other stores: the registered factory for the scheme, else a poll
-    of the store revision every 0.25 s.
+    SQLite: file events (+ a 1 s stat poll). PostgreSQL: LISTEN/NOTIFY (+ a 1 s revision poll; `PgListenWatcher`).
+    Other stores: the registered factory for the scheme, else a poll of the store revision every 0.25 s.
     """
     scheme = url.split(":", 1)[0]
     for prefix, factory in sorted(_factories.items(), key=lambda kv: -len(kv[0])):
@@ -371,6 +573,12 @@ def store_watcher(url: str, *, poll_interval: float | None = None) -> Watcher:
     if scheme.startswith("sqlite"):
         return _sqlite_watcher(url, poll_interval if poll_interval is not None else DEFAULT_POLL_S).start()
     return _revision_watcher(url, poll_interval if poll_interval is not None else REVISION_POLL_S).start()
+
+
+def log_copy_watcher(url: str, run_id: str) -> Watcher | None:
+    """A started watcher that wakes when a chunk of `run_id`'s log is copied into the store at `url` (PostgreSQL:
+    LISTEN/NOTIFY), or None for stores without such events (the caller's own poll then has to do)."""
+    return log_watcher(url, run_id)
 
 
 def folder_watcher(folder: Path, *, poll_interval: float = DEFAULT_POLL_S) -> Watcher:

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tag": ("control", "tag"),
     "demo": ("demo", "run"),
     "gc": ("maintenance", "gc"),
+    "sync": ("sync", "run"),
     "version": ("maintenance", "version"),
 }
 

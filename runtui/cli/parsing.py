@@ -193,5 +193,21 @@ def build_parser() -> Parser:
     )
     p.add_argument("--dry-run", action="store_true", help="only list what would be finalized")
 
+    p = command(
+        "sync",
+        "copy this workspace's runs into another store",
+        "Copy the workspace's experiments, runs, tags, properties, metrics and artifact records into another store\n"
+        "(typically a shared PostgreSQL one). Running it again copies only what changed since. Log files,\n"
+        "snapshots and artifact files stay in the run folders on this host.",
+    )
+    p.add_argument(
+        "--to", required=True, metavar="URL", help="the target store, e.g. postgresql+psycopg://user@host/db"
+    )
+    p.add_argument(
+        "--from-home",
+        metavar="DIR",
+        help="copy the workspace in DIR (its own store, whatever $RUNTUI_STORE_URL says) instead of the current one",
+    )
+
     command("version", "print runtui's version")
     return parser

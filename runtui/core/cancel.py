@@ -1,14 +1,15 @@
 """Cancel, the same from everywhere (SDK, CLI, TUI, another host): write CancelRequested; the owner acts.
 
 A run whose owner is gone (or never had one) cannot act, so it is finalized as Canceled directly (and a
-submitted script that outlived its supervisor is stopped). A run owned by this very process is canceled
-directly too: nobody else would act on it. The run and its descendants change in ONE transaction, so a
-supervisor acting on the root already sees every descendant's request.
+submitted script that outlived its supervisor is stopped, but only on the run's own host: a run of another host
+whose heartbeat went stale is finalized in the store, and no pid of it is ever signalled here). A run owned by
+this very process is canceled directly too: nobody else would act on it. The run and its descendants change in
+ONE transaction, so a supervisor acting on the root already sees every descendant's request.
 """
 
 from __future__ import annotations
 
-from runtui.identity import self_identity
+from runtui.identity import current_host, self_identity
 from runtui.status import RunStatus
 from runtui.store.records import RunRecord
 from runtui.store.store import StatusChange, Store
@@ -19,7 +20,8 @@ _LIVE = frozenset(s for s in RunStatus if s.is_live)
 
 def _owned_here(rec: RunRecord) -> bool:
     me = self_identity()
-    return rec.owner_pid == me.pid and me.matches(rec.owner_create_time)
+    # The host first: the same pid and start time on another box is another process.
+    return rec.host == current_host() and rec.owner_pid == me.pid and me.matches(rec.owner_create_time)
 
 
 def _nobody_acts(rec: RunRecord) -> bool:

@@ -3,7 +3,8 @@
 The supervisor is started in its own session (`start_new_session=True`) with stdin from /dev/null and then
 forks once more, so it is nobody's child, has no controlling terminal and survives the SSH session that
 submitted it. Settings per submit (see `spec.py`): `RUNTUI_CANCEL_GRACE` (seconds between SIGTERM and SIGKILL
-on cancel, default 10) and `RUNTUI_SAMPLE_INTERVAL` (seconds between system metric samples, default 5),
+on cancel, default 10), `RUNTUI_SAMPLE_INTERVAL` (seconds between system metric samples, default 5) and
+`RUNTUI_LOG_STORE_MAX_BYTES` (how much of the log a shared store keeps per run, default 100M, 0 for none),
 taken from the keyword arguments, else `environment_variables`, else the submitting process's environment.
 
 This module also holds the functions the SDK's `Run` calls for submitted runs (re-exported from where they live).
@@ -29,13 +30,16 @@ from runtui.execution.snapshot import SNAPSHOT_FILE, make_snapshot, restore_snap
 from runtui.execution.spec import (
     DEFAULT_GRACE_S,
     DEFAULT_HEARTBEAT_S,
+    DEFAULT_LOG_STORE_MAX_BYTES,
     DEFAULT_SAMPLE_S,
     GRACE_ENV,
     LOG_FOLDER,
+    LOG_STORE_MAX_ENV,
     SAMPLE_ENV,
     SPEC_FILE,
     SUPERVISOR_LOG,
     SupervisorSpec,
+    bytes_setting,
     seconds_setting,
 )
 from runtui.identity import current_host, current_user
@@ -152,6 +156,7 @@ def submit_run(
     parent_id: str | None = None,
     grace_period: float | None = None,
     sample_interval: float | None = None,
+    log_store_max_bytes: int | str | None = None,
 ) -> RunRecord:
     """Create a Queued run for `script`, snapshot its folder, start its supervisor; returns the run at once."""
     from runtui.store import NewRun
@@ -168,6 +173,7 @@ def submit_run(
     command = build_command(source, script, args, python)
     grace = seconds_setting(GRACE_ENV, grace_period, env, DEFAULT_GRACE_S)
     sample = seconds_setting(SAMPLE_ENV, sample_interval, env, DEFAULT_SAMPLE_S, minimum=0.1)
+    log_cap = bytes_setting(LOG_STORE_MAX_ENV, log_store_max_bytes, env, DEFAULT_LOG_STORE_MAX_BYTES)
     if parent_id is not None:
         store.get_run(parent_id)  # NotFoundError names it
 
@@ -212,6 +218,7 @@ def submit_run(
         grace=grace,
         sample_interval=sample,
         heartbeat_interval=DEFAULT_HEARTBEAT_S,
+        log_store_max_bytes=log_cap,
     )
     spec_path = run_dir / SPEC_FILE
     spec.write(spec_path)

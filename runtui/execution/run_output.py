@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import sys
 import time
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from runtui.config import WorkspaceConfig
 from runtui.errors import RunFailedError, RuntuiError
-from runtui.execution.spec import LOG_FOLDER, OUTPUT_LOG, SUPERVISOR_LOG
+from runtui.execution.spec import LOG_FOLDER, SUPERVISOR_LOG
 from runtui.status import RunStatus
 
 if TYPE_CHECKING:
@@ -27,37 +26,6 @@ class WaitTimeoutError(RuntuiError, TimeoutError):
     """`wait_for_completion(timeout=...)` ran out of time; the run goes on."""
 
 
-class _LogFollower:
-    """Reads what was appended to a log file since the last call, decoding UTF-8 across chunk boundaries."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def read_new(self, final: bool = False) -> str:
-        try:
-            with open(self.path, "rb") as fh:
-                fh.seek(0, 2)
-                size = fh.tell()
-                if size < self.offset:  # truncated or replaced: start over
-                    self.offset = 0
-                    self._decoder.reset()
-                fh.seek(self.offset)
-                parts = []
-                while True:
-                    data = fh.read(READ_CHUNK)
-                    if not data:
-                        break
-                    self.offset += len(data)
-                    parts.append(self._decoder.decode(data))
-        except FileNotFoundError:
-            parts = []
-        if final:
-            parts.append(self._decoder.decode(b"", final=True))
-        return "".join(parts)
-
-
 def wait_for_completion(
     store: Store,
     ws: WorkspaceConfig,
@@ -70,20 +38,25 @@ def wait_for_completion(
     """Block until the run is Completed/Failed/Canceled; returns its final record.
 
     `show_output`: copy the run's `logs/output.log` to `out` (stdout) as it grows, until the run has ended
-    and the log is drained (the supervisor sets the final status only after the script's output is written).
+    and the log is drained (the supervisor sets the final status only after the script's output is written, and
+    copied into the store). A run of another host on a shared store is followed through the store's copy.
     `raise_on_error`: a Failed or Canceled run raises RunFailedError with its error text.
     `timeout` (seconds): raises WaitTimeoutError when the run is still going by then.
     """
-    from runtui.watch import CombinedWatcher, folder_watcher, store_watcher
+    from runtui.execution.log_source import FileLogSource, LogFollower, StoreLogSource, run_log_source
+    from runtui.watch import CombinedWatcher, Watcher, folder_watcher, log_copy_watcher, store_watcher
 
     stream = sys.stdout if out is None else out
     deadline = None if timeout is None else time.monotonic() + timeout
-    log_dir = ws.run_dir(run_id) / LOG_FOLDER
-    follower = _LogFollower(log_dir / OUTPUT_LOG) if show_output else None
     rec = store.get_run(run_id)
-    watchers = [store_watcher(ws.store_url)]
-    if follower is not None and log_dir.is_dir():
-        watchers.append(folder_watcher(log_dir))
+    # The run's log: its file on this host, or (a run of another host on a shared store) the store's copy.
+    source = run_log_source(store, ws.runs_dir, rec) if show_output else None
+    follower = LogFollower(source, read_chunk=READ_CHUNK) if source is not None else None
+    watchers: list[Watcher] = [store_watcher(ws.store_url)]
+    if isinstance(source, FileLogSource) and source.path.parent.is_dir():
+        watchers.append(folder_watcher(source.path.parent))
+    elif isinstance(source, StoreLogSource) and (chunks := log_copy_watcher(ws.store_url, run_id)) is not None:
+        watchers.append(chunks)
     with CombinedWatcher(watchers) as watcher:
         sub = watcher.subscribe()
         while True:

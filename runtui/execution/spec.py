@@ -23,9 +23,11 @@ SUPERVISOR_LOG = "supervisor.log"
 # submitting process's environment, else the default.
 GRACE_ENV = "RUNTUI_CANCEL_GRACE"
 SAMPLE_ENV = "RUNTUI_SAMPLE_INTERVAL"
+LOG_STORE_MAX_ENV = "RUNTUI_LOG_STORE_MAX_BYTES"
 DEFAULT_GRACE_S = 10.0
 DEFAULT_SAMPLE_S = 5.0
 DEFAULT_HEARTBEAT_S = 5.0
+DEFAULT_LOG_STORE_MAX_BYTES = 100 * 1024 * 1024  # per run, copied into a shared store (see log_shipping.py)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class SupervisorSpec:
     grace: float = DEFAULT_GRACE_S
     sample_interval: float = DEFAULT_SAMPLE_S
     heartbeat_interval: float = DEFAULT_HEARTBEAT_S
+    log_store_max_bytes: int = DEFAULT_LOG_STORE_MAX_BYTES
 
     @property
     def run_dir(self) -> Path:
@@ -84,4 +87,38 @@ def seconds_setting(
         raise ValidationError(f"{name} ({where}) must be a number of seconds, not {raw!r}") from exc
     if not value >= minimum or value == float("inf"):
         raise ValidationError(f"{name} ({where}) must be a finite number >= {minimum:g}, not {raw!r}")
+    return value
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
+
+
+def bytes_setting(name: str, explicit: int | str | None, script_env: dict[str, str], default: int) -> int:
+    """A size setting by the same precedence as `seconds_setting`: a whole number of bytes, optionally with a
+    unit (`512k`, `100M`, `1G`, powers of 1024); 0 means none. A bad value is a ValidationError naming its source."""
+    if explicit is not None:
+        raw: object = explicit
+        where = "argument"
+    elif name in script_env:
+        raw, where = script_env[name], f"environment_variables[{name!r}]"
+    elif name in os.environ:
+        raw, where = os.environ[name], f"${name}"
+    else:
+        return default
+    problem = f"{name} ({where}) must be a whole number of bytes >= 0, optionally with k/M/G, not {raw!r}"
+    if isinstance(raw, bool):
+        raise ValidationError(problem)
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str):
+        text = raw.strip().lower()
+        digits = text.rstrip("kmgb")
+        unit = _SIZE_UNITS.get(text[len(digits) :])
+        if unit is None or not digits.isdigit() or not digits.isascii():
+            raise ValidationError(problem)
+        value = int(digits) * unit
+    else:
+        raise ValidationError(problem)
+    if value < 0 or value > 2**62:
+        raise ValidationError(problem)
     return value

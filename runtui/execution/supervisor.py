@@ -9,7 +9,10 @@ Started detached by `launch.start_supervisor` (own session, stdin /dev/null, a s
   (both unbuffered; a stderr write is copied within a moment, so lines of the two streams written in the
   same millisecond may swap places, which a terminal would not show),
 - records the script's pid + create time and sets Running,
-- heart-beats, samples the tree's CPU/RSS/threads/processes (and GPU) into `sys/...` metrics,
+- on a shared (non-SQLite) store, copies the log into the store as it grows (`log_shipping`), so that other
+  hosts can tail it; the rest is copied before the final status is set,
+- heart-beats, samples the tree's CPU/RSS/threads/processes (and GPU) into `sys/...` metrics, and brings the run
+  back from NotResponding (another host's sweep that saw the heartbeats stop) to Running,
 - watches the store (file events, `runtui.watch`) and on CancelRequested takes the whole tree down:
   SIGTERM, the grace period, SIGKILL, then Canceled,
 - when the script exits: stops what it left running, and sets Completed (exit 0, unless the script already
@@ -42,6 +45,7 @@ from runtui.status import RunStatus
 if TYPE_CHECKING:
     import subprocess
 
+    from runtui.execution.log_shipping import LogShipper
     from runtui.execution.process_tree import ProcessTree, Reaper
     from runtui.store import Store
     from runtui.watch import Subscription
@@ -116,6 +120,7 @@ class Supervisor:
         self.proc: subprocess.Popen[bytes] | None = None
         self.pump: StderrPump | None = None
         self.log_fd = -1
+        self.shipper: LogShipper | None = None
         self._sub: Subscription | None = None
 
     # ------------------------------------------------------------------ waking up
@@ -190,6 +195,7 @@ class Supervisor:
                 log(f"stopped {len(report.terminated)} processes of the run")
         except Exception as err:
             log(f"could not stop the run's processes: {err}")
+        self._finish_shipping()
         self._safely(
             "recording the failure",
             self.store.set_status,
@@ -243,6 +249,7 @@ class Supervisor:
 
         spec = self.spec
         self.log_fd = os.open(spec.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._start_shipping()
         env = dict(os.environ)
         env.update(spec.env)
         env.update(
@@ -265,6 +272,7 @@ class Supervisor:
         except OSError as exc:
             message = f"cannot start {spec.command[0]}: {exc.strerror or exc}"
             os.write(self.log_fd, (message + "\n").encode())
+            self._finish_shipping()
             self.store.set_status(self.run_id, S.FAILED, error=message, only_from=LIVE)
             log(message)
             return False
@@ -324,6 +332,15 @@ class Supervisor:
                     if current in (S.CANCEL_REQUESTED, S.CANCELED):
                         self._cancel(None)
                         return
+                    if current == S.NOT_RESPONDING:  # a sweep elsewhere missed our heartbeats: we are here
+                        self._safely("heart-beating", self.store.heartbeat, [self.run_id])
+                        self._safely(
+                            "leaving NotResponding",
+                            self.store.set_status,
+                            self.run_id,
+                            S.RUNNING,
+                            only_from=frozenset({S.NOT_RESPONDING}),
+                        )
                 if now >= next_beat:
                     next_beat = now + self.spec.heartbeat_interval
                     self._safely("heart-beating", self.store.heartbeat, [self.run_id])
@@ -342,6 +359,33 @@ class Supervisor:
             return
         self._safely("writing system metrics", self.store.write_metrics, points)
 
+    # ------------------------------------------------------------------ the log copy in a shared store
+
+    def _start_shipping(self) -> None:
+        from runtui.execution.log_shipping import LogShipper
+        from runtui.identity import current_host
+
+        if self.store.sqlite or self.spec.log_store_max_bytes <= 0:
+            return  # a SQLite store lives on this host's disk, next to the log file: nothing to copy
+        self.shipper = LogShipper(
+            self.store,
+            self.run_id,
+            self.spec.log_file,
+            host=current_host(),
+            max_bytes=self.spec.log_store_max_bytes,
+            on_error=log,
+        ).start()
+
+    def _finish_shipping(self) -> None:
+        """Copy the rest of the log into the store: called after the output is complete, before the final status
+        (a reader on another host that sees the final status then reads the whole log)."""
+        if self.shipper is not None:
+            shipper, self.shipper = self.shipper, None
+            try:
+                shipper.finish()
+            except Exception as exc:
+                log(f"copying the end of the log to the store failed: {exc}")
+
     # ------------------------------------------------------------------ endings
 
     def _join_pump(self) -> None:
@@ -349,6 +393,7 @@ class Supervisor:
             self.pump.join(PUMP_JOIN_S)
             if self.pump.is_alive():
                 log("stderr is still held open by a process outside the tree; not waiting for it")
+        self._finish_shipping()
 
     def _exit_of_script(self) -> tuple[int | None, str | None]:
         from runtui.execution.process_tree import describe_exit

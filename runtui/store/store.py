@@ -250,8 +250,8 @@ class Store:
         """
         stmt = update(meta_t).where(meta_t.c.id == 1).values(revision=meta_t.c.revision + 1)
         if conn.dialect.name == "postgresql":
-            # LISTEN/NOTIFY (runtui.watch_pg): delivered at commit, never for a rolled-back write; riding on the
-            # same statement costs no extra round trip.
+            # For LISTEN/NOTIFY (runtui.watch.PgListenWatcher): delivered at commit, never for a rolled-back
+            # write; riding on the same statement costs no extra round trip.
             notify = func.pg_notify(CHANGES_CHANNEL, cast(meta_t.c.revision, Text))
             rev: int = conn.execute(stmt.returning(meta_t.c.revision, notify)).scalar_one()
         else:

@@ -24,12 +24,20 @@ def ui(args: argparse.Namespace) -> int:
 
 
 def gc(args: argparse.Namespace) -> int:
-    """Finalize live runs whose owner (a supervisor or an SDK process) is gone: Failed, "owner process lost"."""
-    from runtui.execution.liveness import finalize_lost, owner_alive
+    """Finalize live runs whose owner (a supervisor or an SDK process) is gone: Failed, "owner process lost".
+
+    Owners on this host are checked by pid; runs of other hosts by their heartbeats (nothing of another host is
+    ever signalled). First, NotResponding runs whose owner heart-beats again go back to Running.
+    """
+    from runtui.execution.liveness import finalize_lost, owner_alive, sweep_lost_runs
     from runtui.status import RunStatus
 
     ws = workspace(args)
     store = ws.store
+    if not args.dry_run:
+        for rec in sweep_lost_runs(store):
+            if rec.status == RunStatus.RUNNING:
+                sys.stdout.write(f"{rec.status.value}  {rec.id}  (its owner is alive again)\n")
     live = list(store.query_runs(statuses=[s for s in RunStatus if s.is_live]))
     lost = [r for r in live if owner_alive(r) is False]
     if not lost:

@@ -27,7 +27,10 @@ def _source_url(args: argparse.Namespace) -> str:
     if not home.is_dir():
         raise NotFoundError(f"--from-home {home}: no such folder")
     cfg_file = home / config.CONFIG_FILE
-    url = config.load_config_file(cfg_file).store_url if cfg_file.is_file() else config.sqlite_url(home / config.DB_FILE)
+    if cfg_file.is_file():
+        url = config.load_config_file(cfg_file).store_url
+    else:
+        url = config.sqlite_url(home / config.DB_FILE)
     path = sqlite_path(url)
     if path is not None and not Path(path).is_file():
         raise NotFoundError(f"--from-home {home}: no runtui store there ({path} does not exist)")

@@ -26,6 +26,7 @@ from runtui.errors import FilterSyntaxError, RuntuiError
 from runtui.status import RunStatus
 from runtui.tui import actions
 from runtui.tui.data import FeedBatch, Matches, Overview, ViewFilter, read_feed, read_matches, read_overview
+from runtui.tui.logtext import strip_controls
 from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from runtui.tui.widgets.details import DetailsPane
 from runtui.tui.widgets.log_view import LogPanel
@@ -480,7 +481,7 @@ class MainScreen(Screen[None]):
             return
         body = Text()
         body.append("Cancel ")
-        body.append(run.name, style="bold")
+        body.append(strip_controls(run.name), style="bold")
         body.append(f" ({run.status.value})?\n")
         body.append("Its owner stops it (SIGTERM, then SIGKILL); unfinished child runs are canceled too.", style="dim")
         run_id = run.id
@@ -503,7 +504,7 @@ class MainScreen(Screen[None]):
             return
         body = Text()
         body.append("Mark ")
-        body.append(run.name, style="bold")
+        body.append(strip_controls(run.name), style="bold")
         body.append(f" ({run.status.value}) as Failed?\n")
         if run.status == RunStatus.COMPLETED:
             body.append("It completed; marking it Failed overrules that. ", style="yellow")
@@ -528,7 +529,7 @@ class MainScreen(Screen[None]):
             return
         body = Text()
         body.append("Tag ")
-        body.append(run.name, style="bold")
+        body.append(strip_controls(run.name), style="bold")
         body.append(": key=value, or just key")
 
         def validate(value: str) -> str | None:
@@ -562,10 +563,10 @@ class MainScreen(Screen[None]):
             return
         body = Text()
         body.append("Remove a tag from ")
-        body.append(run.name, style="bold")
+        body.append(strip_controls(run.name), style="bold")
         if tags:
             body.append("\ntags: ", style="dim")
-            body.append("  ".join(k if v is None else f"{k}={v}" for k, v in sorted(tags.items())))
+            body.append(strip_controls("  ".join(k if v is None else f"{k}={v}" for k, v in sorted(tags.items()))))
         only = next(iter(tags)) if tags and len(tags) == 1 else ""
 
         def validate(value: str) -> str | None:
