@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from runtui.config import WorkspaceConfig
@@ -55,6 +56,23 @@ class RuntuiApp(App[None]):
     @property
     def store(self) -> Store:
         return self._store if self._store is not None else self.open_store()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is shown as plain text with control characters removed: messages carry run
+        names, tags and error texts, which may hold anything."""
+        from runtui.tui.logtext import strip_controls
+
+        super().notify(
+            strip_controls(message), title=strip_controls(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     def on_mount(self) -> None:
         from runtui.tui.screens.main import MainScreen

@@ -602,3 +602,34 @@ async def test_enter_expands_and_collapses(workspace: WorkspaceConfig, ws_store:
         assert tree.cursor_node is exp
         await pilot.press("enter")
         assert not exp.is_expanded
+
+
+async def test_hostile_names_cannot_reach_the_terminal(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    # Written straight into the store (the SDK would refuse these), as a hostile or broken writer could.
+    runs(
+        ws_store,
+        NewRun(
+            id="r",
+            experiment="e",
+            status=S.RUNNING,
+            display_name="evil\x1b]0;pwned\x07name\x1b[2J",
+            tags=(("k\x1b[31m", "v\x9b2J"),),
+            properties=(("p", "\x1b]52;c;aGk=\x07x"),),
+        ),
+    )
+    ws_store.write_metrics([("r", "m\x1b[1A", 0, 1.0, None, "scalar", 1.0)])
+    app = RuntuiApp(workspace)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await started(pilot, app)
+        await select_run(pilot, screen, "r")
+        await wait_until(pilot, lambda: "evilname" in screen_text(pilot), "the name, cleaned")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the dialog")
+        text = screen_text(pilot)
+        assert "evilname" in text
+        for bad in ("\x1b", "\x9b", "\x07"):
+            assert bad not in text
+        await pilot.press("n")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, MetricsScreen), "metrics")
+        await wait_until(pilot, lambda: "\x1b" not in screen_text(pilot) and "m" in screen_text(pilot), "charts")

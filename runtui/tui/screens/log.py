@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from runtui.tui.formatting import STATUS_GLYPH, status_style
+from runtui.tui.logtext import strip_controls
 from runtui.tui.widgets.log_view import LogPanel
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class LogScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(" " + STATUS_GLYPH[self.run.status] + " ", style=status_style(self.run.status, self.app.no_color))
-        title.append(self.run.name, style="bold")
+        title.append(strip_controls(self.run.name), style="bold")
         title.append(f"  {self.run.id}", style="dim")
         yield Static(title, classes="screen-title")
         yield self.panel

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from runtui.tui.formatting import STATUS_GLYPH, is_system_metric, status_style
+from runtui.tui.logtext import strip_controls
 from runtui.tui.widgets.chart import LineChart
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class MetricsScreen(Screen[None]):
     def _title_text(self) -> Text:
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(" " + STATUS_GLYPH[self.run.status] + " ", style=status_style(self.run.status, self.app.no_color))
-        title.append(self.run.name, style="bold")
+        title.append(strip_controls(self.run.name), style="bold")
         title.append("  metrics", style="dim")
         return title
 

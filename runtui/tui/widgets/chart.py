@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from runtui.tui.formatting import format_number, truncate
+from runtui.tui.logtext import strip_controls
 
 BRAILLE_BASE = 0x2800
 # dot bit for (x in 0..1, y in 0..3), y from the top of the cell
@@ -107,7 +108,7 @@ class LineChart(Widget):
         self.values: list[float | None] = []
         self.note = "loading…"
         # The metric name is user text: a Text title is never parsed as markup (a str would be).
-        self.border_title = Text(truncate(name, 60))
+        self.border_title = Text(truncate(strip_controls(name), 60))
         self.can_focus = True
 
     def set_series(self, steps: Sequence[float], values: Sequence[float | None], note: str = "") -> None:

@@ -28,6 +28,8 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
+from runtui.errors import RuntuiError
+from runtui.execution.log_source import StoreLogSource, reads_from_store
 from runtui.tui.logtail import LogTail, TailChunk, find_log_files
 from runtui.tui.logtext import strip_controls, to_text
 
@@ -324,9 +326,18 @@ class LogPanel(Vertical):
         stop = threading.Event()
         watcher = None
         waited_for_files = False
+        # A run of another host on a shared store: its log is the store's copy, not a file here.
+        remote = _store_source(self.app, run_dir)
         try:
             while not worker.is_cancelled:
-                if tail is None:
+                if tail is None and remote is not None:
+                    if _has_log(remote):
+                        tail = LogTail(Path(remote.label), source=remote)
+                        files = [tail.path]
+                    elif not waited_for_files:
+                        waited_for_files = True
+                        self.post_message(self.Status(generation, f"no log yet in the store (from {remote.host})"))
+                elif tail is None:
                     files = find_log_files(run_dir)
                     if files:
                         tail = LogTail(files[file_index % len(files)])
@@ -336,6 +347,10 @@ class LogPanel(Vertical):
                 if tail is not None:
                     try:
                         chunk = tail.poll()
+                    except RuntuiError as exc:  # the store is briefly away: say so and try again
+                        self.post_message(self.Status(generation, f"reading the log from the store failed: {exc}"))
+                        stop.wait(1.0)
+                        continue
                     except OSError as exc:
                         self.post_message(self.Status(generation, f"cannot read {tail.path}: {exc}", error=True))
                         return
@@ -347,7 +362,9 @@ class LogPanel(Vertical):
                             if worker.is_cancelled:
                                 return
                         continue
-                if watcher is None and (run_dir / "logs").is_dir():
+                if watcher is None and remote is not None:
+                    watcher = _log_copy_watcher(remote)
+                elif watcher is None and (run_dir / "logs").is_dir():
                     watcher = _folder_watcher(run_dir / "logs")
                 if watcher is not None:
                     watcher.wait(POLL_S)
@@ -432,4 +449,34 @@ def _folder_watcher(folder: Path):  # type: ignore[no-untyped-def]
 
         return folder_watcher(folder, poll_interval=POLL_S * 5)
     except Exception:  # no watcher: the tail loop polls on its own
+        return None
+
+
+def _store_source(app: object, run_dir: Path) -> StoreLogSource | None:
+    """The store's copy of the log when the run in `run_dir` ran on another host and the store is shared, else
+    None (the files in `run_dir` are the log). Called from the tail worker: it reads the store."""
+    store = getattr(app, "store", None)
+    if store is None:
+        return None
+    try:
+        record = store.get_run(run_dir.name)
+    except Exception:  # not a run of this store (or the store is away): the files decide
+        return None
+    return StoreLogSource(store, record.id, record.host) if reads_from_store(store, record) else None
+
+
+def _has_log(source: StoreLogSource) -> bool:
+    try:
+        return source.stat() is not None
+    except RuntuiError:
+        return False
+
+
+def _log_copy_watcher(source: StoreLogSource):  # type: ignore[no-untyped-def]
+    """Wakes when a chunk of the run's log reaches the store (PostgreSQL), else None (the tail loop polls)."""
+    try:
+        from runtui.watch import log_copy_watcher
+
+        return log_copy_watcher(source.store.url, source.run_id)
+    except Exception:
         return None

@@ -30,6 +30,7 @@ from runtui.tui.formatting import (
     status_style,
     truncate,
 )
+from runtui.tui.logtext import strip_controls
 
 if TYPE_CHECKING:
     from runtui.store.overview import ExperimentCounts
@@ -508,21 +509,21 @@ class RunTree(Tree[NodeData]):
         metric = ""
         head = entry.info.headline
         if head is not None and head[1] is not None:
-            metric = format_number(head[1])
+            metric = strip_controls(format_number(head[1]))
         room = width - 2
         right: list[tuple[str, str]] = []
         if duration and room - (len(duration) + 1) >= 8:
             right.append((duration, "dim"))
             room -= len(duration) + 1
         if metric and head is not None:
-            labelled = f"{truncate(head[0], 10)} {metric}"
+            labelled = f"{truncate(strip_controls(head[0]), 10)} {strip_controls(metric)}"
             if room - (len(labelled) + 1) >= 10:
                 right.append((labelled, ""))
                 room -= len(labelled) + 1
             elif room - (len(metric) + 1) >= 8:
                 right.append((metric, ""))
                 room -= len(metric) + 1
-        name = truncate(run.name, room)
+        name = truncate(strip_controls(run.name), room)
         text = Text(no_wrap=True, end="")
         text.append(glyph, style=status_style(status, self.app.no_color) or None)
         text.append(" ")
@@ -545,7 +546,7 @@ class RunTree(Tree[NodeData]):
                 right = ""
         name_room = width - (len(right) + 1 if right else 0)
         text = Text(no_wrap=True, end="")
-        text.append(truncate(entry.name, name_room), style="bold")
+        text.append(truncate(strip_controls(entry.name), name_room), style="bold")
         if right:
             text.append(" " * max(1, width - text.cell_len - len(right)))
             if live:
