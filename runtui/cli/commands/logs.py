@@ -1,5 +1,8 @@
 """`runtui logs RUN [-f]`: print a run's output log, and with `-f` keep printing until the run ends.
 
+The log of a run that ran on another host, on a shared store, is read from the store's copy
+(`runtui.execution.log_source`); on the run's own host, from its file.
+
 Log content is hostile by default: escape sequences that retitle the terminal, move the cursor or clear the
 screen are dropped, as are all other control characters. On a terminal, SGR colours are kept (unless NO_COLOR);
 into a pipe or file, the text is plain. Carriage-return progress bars collapse to their last state per line;
@@ -22,6 +25,8 @@ from runtui.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from runtui.core.run import Run
+    from runtui.execution.log_source import LogSource
+    from runtui.store.store import Store
 
 READ_CHUNK = 1024 * 1024
 POLL_S = 0.2
@@ -73,6 +78,27 @@ def log_path(r: Run, name: str | None) -> Path:
     return folder / LOG_FOLDER / base
 
 
+def _store_copy(store: Store, r: Run, args: argparse.Namespace) -> LogSource | None:
+    """The store's copy of the output log of a run that ran on another host (a shared store), else None."""
+    from runtui.execution.log_source import StoreLogSource, reads_from_store
+
+    rec = r.record
+    if rec.kind != "submitted" or not reads_from_store(store, rec):
+        return None  # only submitted runs have an output log (and the message below says so)
+    if args.file is not None:
+        raise NotFoundError(
+            f"run {r.id} ran on host {rec.host!r}: only its output log is copied into the store; "
+            f"its other log files are on that host"
+        )
+    source = StoreLogSource(store, rec.id, rec.host)
+    if source.stat() is None and not (args.follow and rec.status.is_live):
+        raise NotFoundError(
+            f"run {r.id} ran on host {rec.host!r} and the store holds no copy of its log (its supervisor copies it "
+            f"only to a shared store, up to RUNTUI_LOG_STORE_MAX_BYTES); its log is on that host"
+        )
+    return source
+
+
 def _available(r: Run) -> str:
     from runtui.execution.spec import LOG_FOLDER
 
@@ -84,10 +110,13 @@ def _available(r: Run) -> str:
 
 
 class LogPrinter:
-    """Reads a log file from where it left off and prints the complete lines, sanitized."""
+    """Reads a log (a file, or another host's run log in the store) from where it left off and prints the complete
+    lines, sanitized."""
 
-    def __init__(self, path: Path, stream: TextIO, *, color: bool, live_partial: bool) -> None:
-        self.path = path
+    def __init__(self, path: Path | LogSource, stream: TextIO, *, color: bool, live_partial: bool) -> None:
+        from runtui.execution.log_source import FileLogSource
+
+        self.source: LogSource = FileLogSource(path) if isinstance(path, Path) else path
         self.stream = stream
         self.clean = sanitizer(color)
         self.plain = sanitizer(False)
@@ -99,24 +128,21 @@ class LogPrinter:
 
     def pump(self) -> bool:
         """Print what was appended since the last call; True when anything was read."""
-        try:
-            with open(self.path, "rb") as fh:
-                fh.seek(0, 2)
-                size = fh.tell()
-                if size < self.offset:  # truncated or replaced: start over
-                    self.offset = 0
-                    self.pending = b""
-                if size == self.offset:
-                    return False
-                fh.seek(self.offset)
-                while True:
-                    data = fh.read(READ_CHUNK)
-                    if not data:
-                        break
-                    self.offset += len(data)
-                    self._feed(data)
-        except FileNotFoundError:
+        info = self.source.stat()
+        if info is None:
             return False
+        size = info[1]
+        if size < self.offset:  # truncated or replaced: start over
+            self.offset = 0
+            self.pending = b""
+        if size == self.offset:
+            return False
+        while self.offset < size:
+            data = self.source.read(self.offset, min(size, self.offset + READ_CHUNK))
+            if not data:
+                break
+            self.offset += len(data)
+            self._feed(data)
         self._show_partial()
         self.stream.flush()
         return True
@@ -158,7 +184,7 @@ class LogPrinter:
         self.stream.flush()
 
 
-def follow(r: Run, path: Path, stream: TextIO, *, color: bool, live_partial: bool) -> str:
+def follow(r: Run, path: Path | LogSource, stream: TextIO, *, color: bool, live_partial: bool) -> str:
     """Print the log as it grows until the run has ended and the log is drained; returns the final status.
 
     The supervisor writes the final status only after the script's output is in the file, so one more read
@@ -182,9 +208,20 @@ def follow(r: Run, path: Path, stream: TextIO, *, color: bool, live_partial: boo
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args)
     r = get_run(ws, args.run)
-    path = log_path(r, args.file)
     stream = sys.stdout
     color = out.use_color(stream)
+    source = _store_copy(ws.store, r, args)
+    if source is not None:  # a run of another host on a shared store: its log is the store's copy
+        if args.follow:
+            status = follow(r, source, stream, color=color, live_partial=stream.isatty())
+            if sys.stderr.isatty():
+                out.note(f"run {r.id} ended {status}")
+            return 0
+        printer = LogPrinter(source, stream, color=color, live_partial=False)
+        printer.pump()
+        printer.finish()
+        return 0
+    path = log_path(r, args.file)
     if not path.is_file():
         rec = r.record
         if args.follow and rec.kind == "submitted" and rec.status.is_live and args.file is None:

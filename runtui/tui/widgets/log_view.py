@@ -60,6 +60,9 @@ class LogView(ScrollView, can_focus=True):
     class SearchRequested(Message):
         """The reader pressed `/` in the log."""
 
+    class OlderRequested(Message):
+        """The reader reached the top of what is held, and the file has older output."""
+
     class OtherFileRequested(Message):
         """The reader pressed `o`: show the run's next log file."""
 
@@ -73,6 +76,8 @@ class LogView(ScrollView, can_focus=True):
         self.partial = ""
         self.dropped = 0  # lines dropped from the top since the last reset (absolute numbering)
         self.skipped_bytes = 0  # output before the first line that was never read
+        self.first_offset = 0  # file offset where lines[0] starts (for loading older output)
+        self.loading_older = False
         self._width = 0
         self._cache: LRUCache[tuple[int, str, int], Strip] = LRUCache(1024)
         self._current_match: int | None = None  # absolute line number of the current match
@@ -99,6 +104,8 @@ class LogView(ScrollView, can_focus=True):
         self.partial = ""
         self.dropped = 0
         self.skipped_bytes = 0
+        self.first_offset = 0
+        self.loading_older = False
         self._width = 0
         self._cache.clear()
         self._current_match = None
@@ -116,6 +123,8 @@ class LogView(ScrollView, can_focus=True):
             self._cache.clear()
             self._current_match = None
             self.skipped_bytes = chunk.skipped
+            self.first_offset = chunk.offset
+            self.loading_older = False
         lines = chunk.lines
         if chunk.skipped and not chunk.reset:
             lines = [f"… {chunk.skipped:,} bytes of output skipped (the log grew faster than it could be shown) …"]
@@ -139,6 +148,44 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
         if follow and not self.following:
             self.anchor()  # a new file starts followed
+
+    @property
+    def has_older(self) -> bool:
+        """The file holds output before the first line held (and none of it was dropped from memory)."""
+        return self.first_offset > 0 and self.dropped == 0 and len(self.lines) < self.max_lines
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value and self.has_older and not self.loading_older:
+            self.loading_older = True
+            self.post_message(self.OlderRequested())
+
+    def action_scroll_home(self) -> None:
+        if self.scroll_y <= 0 and self.has_older and not self.loading_older:
+            self.loading_older = True
+            self.post_message(self.OlderRequested())
+        else:
+            self.scroll_home(animate=False)
+
+    def prepend(self, lines: list[str], start: int) -> None:
+        """Older lines read from before `first_offset`; the view keeps showing what it showed."""
+        self.loading_older = False
+        room = self.max_lines - len(self.lines)
+        if room <= 0 or not lines:
+            self.first_offset = start if lines else self.first_offset
+            return
+        if len(lines) > room:
+            lines = lines[-room:]
+            start = -1  # cut: no longer a known offset; stop loading older output
+        self.lines[:0] = lines
+        self.dropped -= len(lines)  # keeps the absolute numbers (cache keys, search match) of held lines
+        self.first_offset = max(0, start) if start >= 0 else 0
+        self.skipped_bytes = self.first_offset
+        for line in lines[:200]:
+            self._width = max(self._width, min(len(line), 4000))
+        self.virtual_size = Size(self._width, self.line_count)
+        self.scroll_to(y=self.scroll_y + len(lines), animate=False, immediate=True)
+        self.refresh()
 
     def raw_line(self, index: int) -> str | None:
         """The raw text of line `index` (0 = the first line held)."""
@@ -306,6 +353,34 @@ class LogPanel(Vertical):
             self._tail(run_dir, self._generation, self.file_index)
         self._update_title()
 
+    class Older(Message):
+        def __init__(self, generation: int, lines: list[str], start: int) -> None:
+            super().__init__()
+            self.generation = generation
+            self.lines = lines
+            self.start = start
+
+    @on(LogView.OlderRequested)
+    def _older_requested(self, event: LogView.OlderRequested) -> None:
+        event.stop()
+        if self.path is not None:
+            self._read_older(self.path, self.view.first_offset, self._generation)
+
+    @work(thread=True, group="log-older", exit_on_error=False)
+    def _read_older(self, path: Path, offset: int, generation: int) -> None:
+        try:
+            lines, start = LogTail(path).read_before(offset)
+        except OSError as exc:
+            self.post_message(self.Status(generation, f"cannot read {path}: {exc}", error=True))
+            return
+        self.post_message(self.Older(generation, lines, start))
+
+    def on_log_panel_older(self, message: LogPanel.Older) -> None:
+        message.stop()
+        if message.generation == self._generation:
+            self.view.prepend(message.lines, message.start)
+            self._update_title()
+
     @on(LogView.OtherFileRequested)
     def _other_file(self, event: LogView.OtherFileRequested) -> None:
         event.stop()
@@ -401,7 +476,7 @@ class LogPanel(Vertical):
             if self.file_count > 1:
                 text.append(" (o: other)", style="dim")
             if self.view.skipped_bytes:
-                text.append(f"  tail ({self.view.skipped_bytes:,} bytes before)", style="dim")
+                text.append(f"  tail ({self.view.skipped_bytes:,} bytes before; scroll up for more)", style="dim")
             text.append("  ")
             if self.view.following:
                 text.append("following", style="green")
