@@ -380,6 +380,7 @@ class PgListenWatcher(Watcher):
         self.notifications = 0
         self._conn: Any = None
         self._revision: int | None = None
+        self._prefix = ":"
 
     # -- connection
 
@@ -401,6 +402,9 @@ class PgListenWatcher(Watcher):
         try:
             for channel in self.channels:
                 conn.execute(f'LISTEN "{channel}"')
+            # Payloads start with the schema of the store that sent them (see Store._bump): others are ignored.
+            row = conn.execute("SELECT current_schema()").fetchone()
+            self._prefix = f"{row[0] if row else ''}:"
         except BaseException:
             conn.close()
             raise
@@ -473,12 +477,14 @@ class PgListenWatcher(Watcher):
             got = list(conn.notifies(timeout=timeout, stop_after=1))
             if self._stop.is_set():
                 return
-            wanted = [n for n in got if n.channel == CHANGES_CHANNEL or n.payload in self.log_runs]
+            prefix = self._prefix
+            ours = [(n.channel, n.payload[len(prefix) :]) for n in got if n.payload.startswith(prefix)]
+            wanted = [(channel, rest) for channel, rest in ours if channel == CHANGES_CHANNEL or rest in self.log_runs]
             if wanted:
                 self.notifications += len(wanted)
-                for n in wanted:
-                    if n.channel == CHANGES_CHANNEL and n.payload.isdigit():
-                        self._revision = max(int(n.payload), self._revision or 0)
+                for channel, rest in wanted:
+                    if channel == CHANGES_CHANNEL and rest.isdigit():
+                        self._revision = max(int(rest), self._revision or 0)
                 self.notify()
             if next_poll is not None and time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + (self.poll_interval or 0.0)

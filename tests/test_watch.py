@@ -44,8 +44,7 @@ def test_store_watcher_wakes_on_a_write(store_url: str, store: Store) -> None:
         assert sub.wait(0.3) is False  # nothing happened
         _later(lambda: _new_run(store, 1))
         assert sub.wait(WAIT) is True
-        expected = "events" if store_url.startswith("sqlite") else "polling"
-        assert watcher.mode == expected
+        assert watcher.mode == "events"  # SQLite: file events; PostgreSQL: LISTEN/NOTIFY
 
 
 def test_sqlite_watcher_watches_the_wal_not_the_folder(store_url: str, store: Store, tmp_path: Path) -> None:

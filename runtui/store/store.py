@@ -120,9 +120,9 @@ QUIET_FIELDS = frozenset({"heartbeat_at"})
 
 IN_CHUNK = 500  # keep IN (...) lists under SQLite's variable limit
 
-# PostgreSQL NOTIFY channels: every revision bump notifies CHANGES_CHANNEL (payload: the revision), every log
-# chunk LOGS_CHANNEL (payload: the run id). Channels are database-wide: stores in other schemas of the same
-# database share them, which only costs a spurious wake-up.
+# PostgreSQL NOTIFY channels: every revision bump notifies CHANGES_CHANNEL (payload "<schema>:<revision>"), every
+# log chunk LOGS_CHANNEL (payload "<schema>:<run id>"). Channels are database-wide; the schema in the payload lets
+# a listener ignore the stores in other schemas of the same database.
 CHANGES_CHANNEL = "runtui_changes"
 LOGS_CHANNEL = "runtui_logs"
 _LOG_LOCK_CLASS = 0x72756E74  # advisory lock class ("runt") for the per-run log sequence; see append_log
@@ -252,7 +252,9 @@ class Store:
         if conn.dialect.name == "postgresql":
             # For LISTEN/NOTIFY (runtui.watch.PgListenWatcher): delivered at commit, never for a rolled-back
             # write; riding on the same statement costs no extra round trip.
-            notify = func.pg_notify(CHANGES_CHANNEL, cast(meta_t.c.revision, Text))
+            notify = func.pg_notify(
+                CHANGES_CHANNEL, func.concat(func.current_schema(), ":", cast(meta_t.c.revision, Text))
+            )
             rev: int = conn.execute(stmt.returning(meta_t.c.revision, notify)).scalar_one()
         else:
             rev = conn.execute(stmt.returning(meta_t.c.revision)).scalar_one()
@@ -894,7 +896,7 @@ class Store:
                 insert(log_t).values(run_id=run_id, seq=nxt, stream=stream, offset=offset, data=data, time=time.time())
             )
             if conn.dialect.name == "postgresql":
-                conn.execute(select(func.pg_notify(LOGS_CHANNEL, run_id)))
+                conn.execute(select(func.pg_notify(LOGS_CHANNEL, func.concat(func.current_schema(), ":", run_id))))
             return nxt
 
         return self._write("copying log output", work)
