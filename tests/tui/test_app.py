@@ -633,3 +633,28 @@ async def test_hostile_names_cannot_reach_the_terminal(workspace: WorkspaceConfi
         await pilot.press("m")
         await wait_until(pilot, lambda: isinstance(app.screen, MetricsScreen), "metrics")
         await wait_until(pilot, lambda: "\x1b" not in screen_text(pilot) and "m" in screen_text(pilot), "charts")
+
+
+async def test_scrolling_to_the_top_of_a_tail_loads_older_output(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    runs(ws_store, NewRun(id="r", experiment="e", status=S.RUNNING))
+    log = workspace.run_dir("r") / "logs" / "output.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("".join(f"line {i:06d} {'x' * 40}\n" for i in range(12_000)), encoding="utf-8")  # ~630 KB
+    app = RuntuiApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        await select_run(pilot, screen, "r")
+        view = screen.log_panel.view
+        await wait_until(pilot, lambda: view.line_count > 1000, "the tail")
+        held = view.line_count
+        assert held < 12_000 and view.has_older
+        assert view.raw_line(view.line_count - 1) == f"line 011999 {'x' * 40}"
+        view.focus()
+        for _ in range(3):
+            await pilot.press("home")
+            await pilot.pause(0.3)
+        await wait_until(pilot, lambda: view.line_count == 12_000, "every older line")
+        assert view.raw_line(0) == f"line 000000 {'x' * 40}"
+        assert not view.has_older
+        lines = view.plain_lines()
+        assert lines == [f"line {i:06d} {'x' * 40}" for i in range(12_000)]  # nothing lost or doubled

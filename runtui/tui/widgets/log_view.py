@@ -78,6 +78,7 @@ class LogView(ScrollView, can_focus=True):
         self.skipped_bytes = 0  # output before the first line that was never read
         self.first_offset = 0  # file offset where lines[0] starts (for loading older output)
         self.loading_older = False
+        self._trimmed = False  # lines were dropped from the top: first_offset no longer describes lines[0]
         self._width = 0
         self._cache: LRUCache[tuple[int, str, int], Strip] = LRUCache(1024)
         self._current_match: int | None = None  # absolute line number of the current match
@@ -106,6 +107,7 @@ class LogView(ScrollView, can_focus=True):
         self.skipped_bytes = 0
         self.first_offset = 0
         self.loading_older = False
+        self._trimmed = False
         self._width = 0
         self._cache.clear()
         self._current_match = None
@@ -125,6 +127,7 @@ class LogView(ScrollView, can_focus=True):
             self.skipped_bytes = chunk.skipped
             self.first_offset = chunk.offset
             self.loading_older = False
+            self._trimmed = False
         lines = chunk.lines
         if chunk.skipped and not chunk.reset:
             lines = [f"… {chunk.skipped:,} bytes of output skipped (the log grew faster than it could be shown) …"]
@@ -132,12 +135,14 @@ class LogView(ScrollView, can_focus=True):
         if len(lines) > self.max_lines:
             self.dropped += len(self.lines) + len(lines) - self.max_lines
             self.lines = lines[-self.max_lines :]
+            self._trimmed = True
         else:
             self.lines.extend(lines)
             excess = len(self.lines) - self.max_lines
             if excess > 0:
                 del self.lines[:excess]
                 self.dropped += excess
+                self._trimmed = True
                 if not follow:
                     self.scroll_to(y=max(0, self.scroll_y - excess), animate=False, immediate=True)
         self.partial = chunk.partial
@@ -152,7 +157,7 @@ class LogView(ScrollView, can_focus=True):
     @property
     def has_older(self) -> bool:
         """The file holds output before the first line held (and none of it was dropped from memory)."""
-        return self.first_offset > 0 and self.dropped == 0 and len(self.lines) < self.max_lines
+        return self.first_offset > 0 and not self._trimmed and len(self.lines) < self.max_lines
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
