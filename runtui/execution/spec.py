@@ -112,8 +112,8 @@ def bytes_setting(name: str, explicit: int | str | None, script_env: dict[str, s
         value = raw
     elif isinstance(raw, str):
         text = raw.strip().lower()
-        digits = text.rstrip("kmgb")
-        unit = _SIZE_UNITS.get(text[len(digits) :])
+        digits = text.rstrip("kmgb").rstrip()
+        unit = _SIZE_UNITS.get(text[len(digits) :].strip())
         if unit is None or not digits.isdigit() or not digits.isascii():
             raise ValidationError(problem)
         value = int(digits) * unit
