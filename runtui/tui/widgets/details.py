@@ -74,7 +74,7 @@ def render_run(details: RunDetails, now: float, width: int, no_color: bool = Fal
     times = Text(format_time(started))
     if duration:
         times.append(f"  ({duration}{'' if rec.ended_at else ', running'})", style="dim")
-    grid.add_row(_t("started"), times)
+    grid.add_row(_t("started" if rec.started_at is not None else "created"), times)
     if rec.ended_at is not None:
         grid.add_row(_t("ended"), _t(format_time(rec.ended_at)))
     proc = Text()
