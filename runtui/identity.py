@@ -23,8 +23,9 @@ def current_user() -> str:
 
 
 # Create times come from the same kernel counter each time; the tolerance only absorbs float round trips
-# through the store. Reusing a pid needs the whole pid space to wrap, which takes far longer than this.
-CREATE_TIME_TOLERANCE_S = 0.01
+# through the store. It must stay under one clock tick (1/100 s on Linux): two processes started one tick
+# apart have create times exactly 0.01 s apart, and a tolerance of 0.01 took that (0.00999...) for a match.
+CREATE_TIME_TOLERANCE_S = 0.005
 
 
 def process_create_time(pid: int) -> float | None:

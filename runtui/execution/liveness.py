@@ -84,7 +84,8 @@ def sweep_lost_runs(
 
 def stop_orphaned_script(record: RunRecord, grace: float = 10.0) -> int:
     """Stop a submitted run's script (and its descendants) that outlived its supervisor; returns how many
-    processes were signalled. Only on the run's host, and only the very process recorded (pid + create time)."""
+    processes were stopped. Only on the run's host, and only the very process recorded (pid + create time).
+    A process we may not signal (another user's) is not counted: it was tried, refused, and still runs."""
     from runtui.execution.process_tree import ProcessIdentity, ProcessTree
 
     if record.host != current_host() or record.pid is None or record.pid_create_time is None:
@@ -93,7 +94,7 @@ def stop_orphaned_script(record: RunRecord, grace: float = 10.0) -> int:
         return 0  # an interactive run: the process is the owner itself, and it is gone
     tree = ProcessTree(root=ProcessIdentity(record.pid, record.pid_create_time))
     report = tree.terminate(grace)
-    return len(report.terminated)
+    return len((report.terminated | report.killed) - set(report.survivors))
 
 
 def finalize_lost(
