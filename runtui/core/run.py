@@ -72,6 +72,24 @@ def _artifact_name(name: object) -> str:
     return clean
 
 
+def _make_private_dirs(folder: Path) -> None:
+    """`mkdir -p` where every folder made is 0700: `Path.mkdir(parents=True)` gives the parents the umask's mode
+    (typically 0755), which would leave the run folder readable by everyone."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for d in reversed(missing):
+        d.mkdir(mode=0o700, exist_ok=True)
+
+
+def _open_private(path: Path) -> IO[bytes]:
+    """Open `path` for writing as a 0600 file, whatever the umask (runs may hold private data)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
+
+
 class Run:
     """A run in a store. Get one from `Experiment.start_logging()`, `Experiment.submit()`, `Run.get_context()`,
     `Run(experiment, run_id)` or `Run.get(workspace, run_id)`."""
@@ -413,14 +431,17 @@ class Run:
         """Copy a file (or the bytes of a stream) into the run as `name` (e.g. "outputs/model.pt")."""
         rel = _artifact_name(name)
         dest = self.folder / rel
-        dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if isinstance(path_or_stream, (str, os.PathLike)):
             src = Path(path_or_stream)
             if not src.is_file():
                 raise NotFoundError(f"upload_file: no file at {src}")
-            shutil.copyfile(src, dest)
+            _make_private_dirs(dest.parent)
+            if not (dest.exists() and os.path.samefile(src, dest)):  # already in place: copying would truncate it
+                with open(src, "rb") as fin, _open_private(dest) as fh:
+                    shutil.copyfileobj(fin, fh)
         elif hasattr(path_or_stream, "read"):
-            with open(dest, "wb") as fh:
+            _make_private_dirs(dest.parent)
+            with _open_private(dest) as fh:
                 shutil.copyfileobj(path_or_stream, fh)
         else:
             raise ValidationError(f"upload_file takes a path or a binary stream, not {type(path_or_stream).__name__}")

@@ -53,6 +53,9 @@ def _prepare_sqlite_file(path: str) -> None:
         raise StoreError(f"cannot create the store at {path}: {exc.strerror or exc}") from exc
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(folder, os.W_OK):
         raise StoreError(f"the store at {path} is not writable (check the permissions of {folder})")
+    from runtui.store.filesystem import warn_if_network
+
+    warn_if_network(path)
 
 
 def _configure_sqlite(engine: Engine) -> None:
