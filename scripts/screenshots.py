@@ -27,6 +27,7 @@ from runtui.config import WorkspaceConfig  # noqa: E402
 from runtui.tui.app import RuntuiApp  # noqa: E402
 from runtui.tui.screens.main import MainScreen  # noqa: E402
 from runtui.tui.showcase import NOW, RESNET, SWEEP, build_showcase  # noqa: E402
+from runtui.tui.widgets.run_tree import ExperimentEntry  # noqa: E402
 
 LONG_RUN = f"{RESNET}_1700000000_00000003"
 FAILED_RUN = f"{RESNET}_1700000000_00000002"
@@ -44,6 +45,15 @@ async def until(pilot: Pilot[None], predicate: Callable[[], object], timeout: fl
         await pilot.pause(0.05)
 
 
+def settled(screen: MainScreen) -> bool:
+    """Every opened experiment has its runs (page loads finish in any order)."""
+    return all(
+        node.data.loaded
+        for node in screen.run_tree.root.children
+        if isinstance(node.data, ExperimentEntry) and node.is_expanded
+    )
+
+
 async def select(pilot: Pilot[None], screen: MainScreen, run_id: str) -> None:
     app = screen.runtui_app
     parent = app.store.get_run(run_id).parent_id
@@ -53,7 +63,9 @@ async def select(pilot: Pilot[None], screen: MainScreen, run_id: str) -> None:
         if node is not None:
             node.expand()
     await until(pilot, lambda: screen.run_tree.run_node(run_id) is not None)
-    screen.run_tree.move_cursor(screen.run_tree.run_node(run_id))
+    target = screen.run_tree.run_node(run_id)
+    screen.run_tree.move_cursor(target)
+    await until(pilot, lambda: screen.run_tree.cursor_node is target)
     await until(pilot, lambda: screen.details.details is not None and screen.details.run_id == run_id)
     await until(pilot, lambda: screen.log_panel.view.line_count > 0)
 
@@ -72,6 +84,7 @@ async def shoot(config: WorkspaceConfig, out: Path, size: tuple[int, int], run_i
         await until(pilot, lambda: any(isinstance(s, MainScreen) for s in app.screen_stack))
         screen = next(s for s in app.screen_stack if isinstance(s, MainScreen))
         await until(pilot, lambda: screen.loaded)
+        await until(pilot, lambda: settled(screen))
         await select(pilot, screen, run_id)
         for step in steps:
             await step(pilot, screen)

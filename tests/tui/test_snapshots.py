@@ -22,6 +22,7 @@ from runtui.tui.screens.log import LogScreen
 from runtui.tui.screens.main import MainScreen
 from runtui.tui.screens.metrics import MetricsScreen
 from runtui.tui.showcase import NOW, RESNET, SWEEP, build_showcase
+from runtui.tui.widgets.run_tree import ExperimentEntry
 
 SIZES = [(80, 24), (120, 40)]
 LONG_RUN = f"{RESNET}_1700000000_00000003"
@@ -55,12 +56,15 @@ def prepare(run_id: str, then: Callable[[Any, MainScreen], Awaitable[None]] | No
         await wait_until(pilot, lambda: any(isinstance(s, MainScreen) for s in app.screen_stack), "main screen")
         screen = next(s for s in app.screen_stack if isinstance(s, MainScreen))
         await wait_until(pilot, lambda: screen.loaded, "data")
+        await wait_until(pilot, lambda: settled(screen), "the opened experiments' runs")
         parent = app.store.get_run(run_id).parent_id
         if parent is not None:
             await wait_until(pilot, lambda: screen.run_tree.run_node(parent) is not None, "the parent run")
             screen.run_tree.run_node(parent).expand()
         await wait_until(pilot, lambda: screen.run_tree.run_node(run_id) is not None, "the run")
-        screen.run_tree.move_cursor(screen.run_tree.run_node(run_id))
+        target = screen.run_tree.run_node(run_id)
+        screen.run_tree.move_cursor(target)
+        await wait_until(pilot, lambda: screen.run_tree.cursor_node is target, "the cursor on the run")
         await wait_until(
             pilot, lambda: screen.details.details is not None and screen.details.run_id == run_id, "details"
         )
@@ -70,6 +74,15 @@ def prepare(run_id: str, then: Callable[[Any, MainScreen], Awaitable[None]] | No
         await pilot.pause(0.2)
 
     return run_before
+
+
+def settled(screen: MainScreen) -> bool:
+    """Every opened experiment has its runs (page loads finish in any order)."""
+    for node in screen.run_tree.root.children:
+        data = node.data
+        if isinstance(data, ExperimentEntry) and node.is_expanded and not data.loaded:
+            return False
+    return True
 
 
 async def open_help(pilot: Any, screen: MainScreen) -> None:

@@ -233,7 +233,14 @@ class RunTree(Tree[NodeData]):
             node = self.root.children[0]
         if node is not None:
             target = node
-            self.call_after_refresh(lambda: self.move_cursor(target))
+
+            def restore() -> None:
+                # Only if nobody moved the cursor meanwhile (it still points at a node of the old tree).
+                current = self.cursor_node
+                if current is None or self._tree_nodes.get(current.id) is not current:
+                    self.move_cursor(target)
+
+            self.call_after_refresh(restore)
 
     def _add_experiment(self, entry: ExperimentEntry, *, append: bool = False) -> Node:
         """A line for an experiment, in name order (`append`: the caller adds them already sorted)."""
