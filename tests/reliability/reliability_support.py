@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +20,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
+COLS, ROWS = 120, 40
 WORKER = Path(__file__).with_name("reliability_worker.py")
 
 
@@ -122,3 +127,55 @@ def metrics_match_summaries(url: str) -> None:
     )
     bad = [r for r in rows if r[2] != r[3]]
     assert not bad, f"summary counts disagree with the points: {bad[:5]}"
+
+
+class Terminal:
+    """A program on a pseudo-terminal, its output kept raw and fed to a VT emulator."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.fd = master
+        self.proc = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=str(ROOT), start_new_session=True
+        )
+        os.close(slave)
+        self.raw = bytearray()
+        import pyte  # a test extra; the tests that use a terminal skip without it
+
+        self.screen = pyte.Screen(COLS, ROWS)
+        self.stream = pyte.ByteStream(self.screen)
+
+    def pump(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.fd], [], [], min(left, 0.05))
+            if not ready:
+                continue
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:  # the program exited and closed its side
+                return
+            if not data:
+                return
+            self.raw.extend(data)
+            self.stream.feed(data)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.text():
+            assert time.monotonic() < deadline, f"{text!r} never appeared; screen:\n{self.text()}"
+            self.pump(0.1)
+
+    def press(self, keys: str, settle: float = 0.5) -> None:
+        os.write(self.fd, keys.encode())
+        self.pump(settle)
+
+    def text(self) -> str:
+        return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+        os.close(self.fd)

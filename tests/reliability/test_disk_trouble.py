@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from reliability_support import (
     ROOT,
+    Terminal,
     integrity_ok,
     metrics_match_summaries,
     query,
@@ -298,3 +299,49 @@ def test_a_deleted_log_folder_under_a_tail_and_a_running_script(store_url: str, 
     assert run.get_status() == RunStatus.COMPLETED.value
     assert tail.poll() is None
     assert run.get_metrics()["step"] == [float(i) for i in range(400)]
+
+
+@pytest.mark.timeout(180)
+def test_the_tui_keeps_working_when_the_log_folder_it_tails_is_deleted(tmp_path: Path) -> None:
+    pytest.importorskip("pyte")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text(
+        textwrap.dedent(
+            """
+            import os, sys, time
+            i = 0
+            while not os.path.exists(sys.argv[1]):
+                print(f"tick {i}", flush=True)
+                i += 1
+                time.sleep(0.05)
+            """
+        )
+    )
+    stop = tmp_path / "stop"
+    ws = Workspace(path=tmp_path / "ws")
+    run = Experiment(ws, "tail").submit(ScriptRunConfig(source_directory=src, arguments=[str(stop)]))
+    term = Terminal([sys.executable, "-m", "runtui", "--home", str(ws.path)], worker_env(TERM="xterm-256color"))
+    try:
+        term.wait_for("tail")
+        term.press("\x1b[B", settle=1.0)  # select the run: details and the live log tail
+        term.wait_for("tick 20")
+        shutil.rmtree(run.folder / "logs")
+        term.pump(2.0)
+        # Still alive and still live: a tag set elsewhere shows up, keys still work, the run ends and shows it.
+        run.tag("after", "delete")
+        term.wait_for("after=delete")
+        stop.touch()
+        run.wait_for_completion(timeout=WAIT_S)
+        term.wait_for("Completed")
+        term.press("?", settle=1.0)
+        term.wait_for("runtui help")
+        term.press("\x1b", settle=0.5)
+        assert term.proc.poll() is None
+        assert "Traceback" not in term.text() and "Error" not in term.text()
+        term.press("q", settle=1.0)
+        term.pump(3.0)
+        term.proc.wait(timeout=WAIT_S)
+        assert term.proc.returncode == 0
+    finally:
+        term.close()

@@ -7,29 +7,21 @@ screen and the window title back, and the raw bytes are checked for any escape s
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import re
-import select
-import struct
 import subprocess
 import sys
-import termios
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from reliability_support import ROOT, worker_env
+from reliability_support import ROOT, Terminal, worker_env
 
 from runtui import Experiment, ScriptRunConfig, Workspace
 
-pyte = pytest.importorskip("pyte")
+pytest.importorskip("pyte")
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(180)]
 
-COLS, ROWS = 120, 40
 NAME = "[bold red]BOOM[/] [link=http://evil.example]x[/link]"
 TAGS = {
     "esc": "\x1b]0;pwned-title\x07\x1b[2Jvalue",
@@ -89,56 +81,6 @@ def hostile_ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str
     sub = exp.submit(ScriptRunConfig(source_directory=src), display_name="[u]submitted[/u]")
     sub.wait_for_completion(timeout=60)
     return home, run.id, sub.id
-
-
-class Terminal:
-    """A program on a pseudo-terminal, its output kept raw and fed to a VT emulator."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        self.fd = master
-        self.proc = subprocess.Popen(
-            args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=str(ROOT), start_new_session=True
-        )
-        os.close(slave)
-        self.raw = bytearray()
-        self.screen = pyte.Screen(COLS, ROWS)
-        self.stream = pyte.ByteStream(self.screen)
-
-    def pump(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            ready, _, _ = select.select([self.fd], [], [], min(left, 0.05))
-            if not ready:
-                continue
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:  # the program exited and closed its side
-                return
-            if not data:
-                return
-            self.raw.extend(data)
-            self.stream.feed(data)
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.text():
-            assert time.monotonic() < deadline, f"{text!r} never appeared; screen:\n{self.text()}"
-            self.pump(0.1)
-
-    def press(self, keys: str, settle: float = 0.5) -> None:
-        os.write(self.fd, keys.encode())
-        self.pump(settle)
-
-    def text(self) -> str:
-        return "\n".join(line.rstrip() for line in self.screen.display)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=30)
-        os.close(self.fd)
 
 
 def _cli(home: Path, *args: str) -> list[str]:
