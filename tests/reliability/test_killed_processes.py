@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from reliability_support import (
     ROOT,
+    Terminal,
     integrity_ok,
     metrics_match_summaries,
     query,
@@ -218,3 +219,26 @@ def test_sigkill_of_the_supervisor_is_swept_and_finalized_never_running_forever(
     metrics_match_summaries(store_url)
     assert_prefix(store_url, run_id, "loss", later)
     assert os.path.exists(confirm)
+
+
+@pytest.mark.timeout(180)
+def test_an_open_tui_marks_a_killed_training_process_not_responding(tmp_path: Path) -> None:
+    """No one has to run `runtui gc`: a monitor that is open sweeps lost runs by itself."""
+    pytest.importorskip("pyte")
+    home = tmp_path / "ws"
+    proc = spawn("kill_target", {"home": str(home), "url": f"sqlite:///{home / 'runtui.db'}", "block": 1000})
+    events = read_events_until(proc, lambda e: e.get("points", 0) >= 3000, timeout=WAIT_S)
+    run_id = events[0]["run_id"]
+    term = Terminal([sys.executable, "-m", "runtui", "--home", str(home)], worker_env(TERM="xterm-256color"))
+    try:
+        term.wait_for("killed")
+        term.press("\x1b[B", settle=1.0)
+        term.wait_for(run_id)
+        term.wait_for("Running")
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=WAIT_S)
+        term.wait_for("NotResponding", timeout=WAIT_S)
+        assert term.proc.poll() is None
+    finally:
+        term.close()
+    assert Store(f"sqlite:///{home / 'runtui.db'}").get_run(run_id).status == RunStatus.NOT_RESPONDING
