@@ -29,7 +29,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from runtui.errors import RuntuiError
-from runtui.execution.log_source import StoreLogSource, reads_from_store
+from runtui.execution.log_source import LogSource, StoreLogSource, reads_from_store
 from runtui.tui.logtail import LogTail, TailChunk, find_log_files
 from runtui.tui.logtext import strip_controls, to_text
 
@@ -294,12 +294,13 @@ class LogPanel(Vertical):
     class Lines(Message):
         """New output from the tail worker."""
 
-        def __init__(self, generation: int, chunk: TailChunk, path: Path, files: int, ack: threading.Event) -> None:
+        def __init__(self, generation: int, chunk: TailChunk, tail: LogTail, files: int, ack: threading.Event) -> None:
             super().__init__()
+            self.tail = tail
+            self.path = tail.path
             self.files = files
             self.generation = generation
             self.chunk = chunk
-            self.path = path
             self.ack = ack
 
     class Status(Message):
@@ -320,6 +321,7 @@ class LogPanel(Vertical):
         )
         self.run_dir: Path | None = None
         self.path: Path | None = None
+        self._source: LogSource | None = None  # where `path` is read from (a file, or the store's copy)
         self.file_index = 0  # which of the run's log files (`o` cycles)
         self.file_count = 0
         self._generation = 0
@@ -348,6 +350,7 @@ class LogPanel(Vertical):
     def _restart(self) -> None:
         run_dir = self.run_dir
         self.path = None
+        self._source = None
         self._generation += 1
         self.view.clear()
         if run_dir is None:
@@ -368,14 +371,14 @@ class LogPanel(Vertical):
     @on(LogView.OlderRequested)
     def _older_requested(self, event: LogView.OlderRequested) -> None:
         event.stop()
-        if self.path is not None:
-            self._read_older(self.path, self.view.first_offset, self._generation)
+        if self.path is not None and self._source is not None:
+            self._read_older(self.path, self._source, self.view.first_offset, self._generation)
 
     @work(thread=True, group="log-older", exit_on_error=False)
-    def _read_older(self, path: Path, offset: int, generation: int) -> None:
+    def _read_older(self, path: Path, source: LogSource, offset: int, generation: int) -> None:
         try:
-            lines, start = LogTail(path).read_before(offset)
-        except OSError as exc:
+            lines, start = LogTail(path, source=source).read_before(offset)
+        except (OSError, RuntuiError) as exc:
             self.post_message(self.Status(generation, f"cannot read {path}: {exc}", error=True))
             return
         self.post_message(self.Older(generation, lines, start))
@@ -436,7 +439,7 @@ class LogPanel(Vertical):
                         return
                     if chunk is not None and (chunk.lines or chunk.reset or chunk.partial or chunk.skipped):
                         ack = threading.Event()
-                        self.post_message(self.Lines(generation, chunk, tail.path, len(files), ack))
+                        self.post_message(self.Lines(generation, chunk, tail, len(files), ack))
                         # one batch in flight: a slow UI makes the next read bigger (and skip), never queue up
                         while not ack.wait(0.2):
                             if worker.is_cancelled:
@@ -460,6 +463,7 @@ class LogPanel(Vertical):
         if message.generation != self._generation:
             return
         self.path = message.path
+        self._source = message.tail.source
         self.file_count = message.files
         self._status = ""
         self.view.append_chunk(message.chunk)
