@@ -52,11 +52,11 @@ def wait_for_completion(
     # The run's log: its file on this host, or (a run of another host on a shared store) the store's copy.
     source = run_log_source(store, ws.runs_dir, rec) if show_output else None
     follower = LogFollower(source, read_chunk=READ_CHUNK) if source is not None else None
-    watchers: list[Watcher] = [store_watcher(ws.store_url)]
+    # One store watcher; for the store's copy of a log, one that also wakes on the run's new log chunks.
+    chunks = log_copy_watcher(ws.store_url, run_id) if isinstance(source, StoreLogSource) else None
+    watchers: list[Watcher] = [chunks if chunks is not None else store_watcher(ws.store_url)]
     if isinstance(source, FileLogSource) and source.path.parent.is_dir():
         watchers.append(folder_watcher(source.path.parent))
-    elif isinstance(source, StoreLogSource) and (chunks := log_copy_watcher(ws.store_url, run_id)) is not None:
-        watchers.append(chunks)
     with CombinedWatcher(watchers) as watcher:
         sub = watcher.subscribe()
         while True:
