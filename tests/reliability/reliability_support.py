@@ -171,6 +171,17 @@ class Terminal:
         os.write(self.fd, keys.encode())
         self.pump(settle)
 
+    def press_until(self, keys: str, text: str, tries: int = 5) -> None:
+        """Press `keys` until `text` shows (a key sent while the app is still loading can be lost)."""
+        for _ in range(tries):
+            self.press(keys, settle=1.0)
+            try:
+                self.wait_for(text, timeout=5.0)
+                return
+            except AssertionError:
+                continue
+        self.wait_for(text, timeout=5.0)
+
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.screen.display)
 

@@ -323,9 +323,8 @@ def test_the_tui_keeps_working_when_the_log_folder_it_tails_is_deleted(tmp_path:
     run = Experiment(ws, "tail").submit(ScriptRunConfig(source_directory=src, arguments=[str(stop)]))
     term = Terminal([sys.executable, "-m", "runtui", "--home", str(ws.path)], worker_env(TERM="xterm-256color"))
     try:
-        term.wait_for("tail")
-        term.press("\x1b[B", settle=1.0)  # select the run: details and the live log tail
-        term.wait_for("tick 20")
+        term.wait_for(run.id)
+        term.press_until("\x1b[B", "tick 20")  # select the run: details and the live log tail
         shutil.rmtree(run.folder / "logs")
         term.pump(2.0)
         # Still alive and still live: a tag set elsewhere shows up, keys still work, the run ends and shows it.

@@ -102,11 +102,9 @@ def test_the_tui_shows_hostile_runs_literally_and_the_terminal_is_untouched(
     try:
         term.wait_for("hostile")
         term.wait_for("[u]submitted[/u]")  # the experiment opens with its runs listed
-        term.press("\x1b[B", settle=1.0)  # down: the submitted run, its details and its log
-        term.wait_for("[bold]markup[/]")
+        term.press_until("\x1b[B", "[bold]markup[/]")  # down: the submitted run, its details and its log
         screens.append(term.text())
-        term.press("\x1b[B", settle=1.0)  # down: the interactive run with hostile names, tags and error
-        term.wait_for("[red]loss[/]")
+        term.press_until("\x1b[B", "[b]key[/b]")  # down: the interactive run with hostile names, tags and error
         screens.append(term.text())
         term.press("q", settle=1.0)
         term.pump(2.0)

@@ -231,10 +231,8 @@ def test_an_open_tui_marks_a_killed_training_process_not_responding(tmp_path: Pa
     run_id = events[0]["run_id"]
     term = Terminal([sys.executable, "-m", "runtui", "--home", str(home)], worker_env(TERM="xterm-256color"))
     try:
-        term.wait_for("killed")
-        term.press("\x1b[B", settle=1.0)
         term.wait_for(run_id)
-        term.wait_for("Running")
+        term.press_until("\x1b[B", "Running")  # the run selected: its details show its status
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=WAIT_S)
         term.wait_for("NotResponding", timeout=WAIT_S)
