@@ -1,4 +1,4 @@
-"""The store layer: SQLModel tables, engine, queries, filter language, change feed.
+"""The store layer: SQLAlchemy Core tables, engine, queries, filter language, change feed.
 
 Importing this package loads SQLAlchemy; the SDK imports it lazily, on first use.
 """

@@ -89,7 +89,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from runtui.errors import FilterSyntaxError, ValidationError
 from runtui.status import TERMINAL, RunStatus, parse_status
-from runtui.store.models import ExperimentRow, MetricSummaryRow, RunPropertyRow, RunRow, RunTagRow
+from runtui.store.models import experiment_table, property_table, run_table, summary_table, tag_table
 
 __all__ = [
     "FIELDS",
@@ -663,11 +663,11 @@ class _Value:
 
 # ---------------------------------------------------------------------------------------------- SQL
 
-_run = RunRow.__table__  # type: ignore[attr-defined]
-_tag = RunTagRow.__table__  # type: ignore[attr-defined]
-_prop = RunPropertyRow.__table__  # type: ignore[attr-defined]
-_summary = MetricSummaryRow.__table__  # type: ignore[attr-defined]
-_experiment = ExperimentRow.__table__  # type: ignore[attr-defined]
+_run = run_table
+_tag = tag_table
+_prop = property_table
+_summary = summary_table
+_experiment = experiment_table
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # Above this many operands, AND/OR lists are nested in groups: SQLite refuses expression trees deeper

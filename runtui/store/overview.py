@@ -182,13 +182,13 @@ def sampled_series(store: Store, run_id: str, name: str, max_points: int) -> Met
             return series
         width = max(1, math.ceil((summary.last_step + 1) / max_points))
         bucket = metric_t.c.step // width
-        rows = conn.execute(
+        buckets = conn.execute(
             select(func.min(metric_t.c.step), func.avg(metric_t.c.value), func.max(metric_t.c.time))
             .where(base)
             .group_by(bucket)
             .order_by(bucket)
         ).all()
-    for step, value, t in rows:
+    for step, value, t in buckets:
         series.steps.append(int(step))
         series.values.append(None if value is None else float(value))
         series.times.append(t)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import SQLModel
 
 from runtui.errors import StoreVersionError
 from runtui.store import models
@@ -51,7 +50,7 @@ def ensure(engine: Engine, url: str) -> None:
             # Serialise first-use creation across processes (a CREATE TABLE race breaks parallel starts).
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         # On SQLite the write transaction (BEGIN IMMEDIATE) already serialises this.
-        meta = models.StoreMeta.__table__  # type: ignore[attr-defined]
+        meta = models.meta_table
         has_meta = inspect(conn).has_table("store_meta")
         if has_meta:
             version = conn.execute(select(meta.c.schema_version).where(meta.c.id == 1)).scalar()
@@ -65,7 +64,7 @@ def ensure(engine: Engine, url: str) -> None:
                     MIGRATIONS[version](conn)
                     version += 1
                     conn.execute(meta.update().where(meta.c.id == 1).values(schema_version=version))
-                SQLModel.metadata.create_all(conn, tables=models.TABLES, checkfirst=True)
+                models.metadata.create_all(conn, checkfirst=True)
                 return
-        SQLModel.metadata.create_all(conn, tables=models.TABLES, checkfirst=True)
+        models.metadata.create_all(conn, checkfirst=True)
         conn.execute(meta.insert().values(id=1, schema_version=models.SCHEMA_VERSION, revision=0))

@@ -38,15 +38,15 @@ from runtui.status import RunStatus, check_transition
 from runtui.store import schema
 from runtui.store.engine import get_engine, is_sqlite, redact, translate_errors, with_retry
 from runtui.store.models import (
-    ArtifactRow,
-    ExperimentRow,
-    LogChunkRow,
-    MetricRow,
-    MetricSummaryRow,
-    RunPropertyRow,
-    RunRow,
-    RunTagRow,
-    StoreMeta,
+    artifact_table,
+    experiment_table,
+    log_table,
+    meta_table,
+    metric_table,
+    property_table,
+    run_table,
+    summary_table,
+    tag_table,
 )
 from runtui.store.records import (
     ArtifactRecord,
@@ -60,15 +60,15 @@ from runtui.store.records import (
 
 T = TypeVar("T")
 
-run_t = RunRow.__table__  # type: ignore[attr-defined]
-tag_t = RunTagRow.__table__  # type: ignore[attr-defined]
-prop_t = RunPropertyRow.__table__  # type: ignore[attr-defined]
-metric_t = MetricRow.__table__  # type: ignore[attr-defined]
-summary_t = MetricSummaryRow.__table__  # type: ignore[attr-defined]
-artifact_t = ArtifactRow.__table__  # type: ignore[attr-defined]
-experiment_t = ExperimentRow.__table__  # type: ignore[attr-defined]
-meta_t = StoreMeta.__table__  # type: ignore[attr-defined]
-log_t = LogChunkRow.__table__  # type: ignore[attr-defined]
+run_t = run_table
+tag_t = tag_table
+prop_t = property_table
+metric_t = metric_table
+summary_t = summary_table
+artifact_t = artifact_table
+experiment_t = experiment_table
+meta_t = meta_table
+log_t = log_table
 
 RUN_COLUMNS = [
     run_t.c.id,

@@ -102,9 +102,9 @@ def test_the_cap_stops_copying_with_a_marker(store: Store, run_id: str, tmp_path
 
 
 def test_a_failing_store_loses_nothing(store: Store, run_id: str, tmp_path: Path) -> None:
-    from runtui.store.models import LogChunkRow
+    from runtui.store.models import log_table
 
-    table = LogChunkRow.__table__  # type: ignore[attr-defined]
+    table = log_table
     log = tmp_path / "output.log"
     log.write_bytes(b"first\n")
     errors: list[str] = []
