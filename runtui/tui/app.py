@@ -68,7 +68,7 @@ class RuntuiApp(App[None]):
     ) -> None:
         """Every notification is shown as plain text with control characters removed: messages carry run
         names, tags and error texts, which may hold anything."""
-        from runtui.tui.logtext import strip_controls
+        from runtui.terminal_text import strip_controls
 
         super().notify(
             strip_controls(message), title=strip_controls(title), severity=severity, timeout=timeout, markup=markup

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtui.execution.log_source import FileLogSource, LogSource
-from runtui.tui.logtext import collapse_cr
+from runtui.terminal_text import collapse_cr
 
 INITIAL_BYTES = 256 * 1024
 MAX_READ = 4 * 1024 * 1024

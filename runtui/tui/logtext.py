@@ -1,65 +1,30 @@
-"""Turning raw log output from a run into safe display text.
+"""Turning raw log output from a run into styled display text.
 
-Run output is hostile by default: it may hold escape sequences that retitle the terminal (OSC), move the
-cursor, clear the screen, switch character sets or write hyperlinks. Only SGR colours and text attributes
-survive; every other control sequence and control character is dropped. Carriage-return progress bars
-(tqdm) collapse to the state the terminal would have shown last. The result is a `rich.text.Text` built
-from plain strings and `Style` objects: never parsed as Rich or Textual markup.
+What is dropped and what survives is decided by `runtui.terminal_text`: SGR colours and attributes survive,
+every other control sequence goes, carriage-return progress bars collapse. Here SGR becomes styles: the result
+is a `rich.text.Text` built from plain strings and `Style` objects, never parsed as Rich or Textual markup.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
-TAB_SIZE = 8
-
-# One alternation, tried left to right at each escape or control character:
-#   CSI (7-bit ESC [ or 8-bit 0x9B) with parameters, intermediates and a final byte;
-#   string controls (OSC, DCS, SOS, PM, APC) up to BEL or ST, or to the end of the line when unterminated;
-#   any other ESC sequence (charset selection, save/restore cursor, reset, ...);
-#   a lone ESC; every other C0/C1 control character except TAB.
-_CONTROL = re.compile(
-    r"(?:\x1b\[|\x9b)(?P<params>[0-?]*)[ -/]*(?P<final>[@-~])"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]).*?(?:\x07|\x1b\\|\x9c|$)"
-    r"|\x1b[ -/]*[0-~]"
-    r"|\x1b"
-    r"|[\x00-\x08\x0a-\x1f\x7f-\x9f]",
-    re.DOTALL,
-)
-_HAS_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-
-
-def collapse_cr(line: str) -> str:
-    """What a terminal shows for a line that redraws itself with carriage returns: its last state.
-
-    A trailing CR (CRLF line endings, or a progress bar that ends in CR) is not a redraw.
-    """
-    stripped = line.rstrip("\r")
-    cut = stripped.rfind("\r")
-    return stripped if cut < 0 else stripped[cut + 1 :]
-
-
-def strip_controls(line: str) -> str:
-    """The plain characters of a line: every escape sequence and control character removed, tabs expanded."""
-    if _HAS_CONTROL.search(line) is None:
-        return line.expandtabs(TAB_SIZE) if "\t" in line else line
-    return _CONTROL.sub("", line).expandtabs(TAB_SIZE)
+from runtui.terminal_text import CONTROL, HAS_CONTROL, TAB_SIZE
 
 
 def to_text(line: str) -> Text:
     """A display line: SGR colours applied as styles, all other controls dropped, never markup-parsed."""
-    if _HAS_CONTROL.search(line) is None:
+    if HAS_CONTROL.search(line) is None:
         return Text(line.expandtabs(TAB_SIZE) if "\t" in line else line, end="", no_wrap=True)
     text = Text(end="", no_wrap=True)
     state = _SgrState()
     pos = 0
     column = 0
-    for match in _CONTROL.finditer(line):
+    for match in CONTROL.finditer(line):
         if match.start() > pos:
             column = _append(text, line[pos : match.start()], state.style(), column)
         pos = match.end()

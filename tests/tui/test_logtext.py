@@ -6,7 +6,8 @@ import pytest
 from rich.color import Color
 from rich.text import Text
 
-from runtui.tui.logtext import collapse_cr, strip_controls, to_text
+from runtui.terminal_text import collapse_cr, strip_controls
+from runtui.tui.logtext import to_text
 
 
 def styles_at(text: Text, index: int) -> list[str]:

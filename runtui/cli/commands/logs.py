@@ -12,7 +12,6 @@ while following on a terminal, the line being redrawn is shown live on the last 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -31,36 +30,14 @@ if TYPE_CHECKING:
 READ_CHUNK = 1024 * 1024
 POLL_S = 0.2
 STATUS_POLL_S = 0.5
-_SGR_PARAMS = re.compile(r"[0-9;:]*")
 
 
 def sanitizer(color: bool) -> Callable[[str], str]:
-    """A function making one raw log line (no newline) safe to print.
+    """A function making one raw log line (no newline) safe to print: the same grammar of "what is dangerous"
+    as the TUI's (`runtui.terminal_text`); colours kept only for a colour terminal."""
+    from runtui.terminal_text import keep_sgr, plain
 
-    The control-sequence grammar is the TUI's (`runtui.tui.logtext`, pure `re`, no Textual): one definition of
-    "what is dangerous" for both faces.
-    """
-    from runtui.tui.logtext import _CONTROL, _HAS_CONTROL, collapse_cr, strip_controls
-
-    if not color:
-        return lambda line: strip_controls(collapse_cr(line) if "\r" in line else line)
-
-    def keep_sgr(match: re.Match[str]) -> str:
-        seq = match.group()
-        # Only plain 7-bit SGR (ESC [ digits ; : m) survives; private-mode "m" sequences change keyboard modes.
-        if seq.startswith("\x1b[") and match.group("final") == "m" and _SGR_PARAMS.fullmatch(match.group("params")):
-            return seq
-        return ""
-
-    def clean(line: str) -> str:
-        if "\r" in line:
-            line = collapse_cr(line)
-        if _HAS_CONTROL.search(line) is None:
-            return line
-        text = _CONTROL.sub(keep_sgr, line)
-        return text + "\x1b[0m" if "\x1b[" in text else text  # colours never bleed past the line
-
-    return clean
+    return keep_sgr if color else plain
 
 
 def log_path(r: Run, name: str | None) -> Path:

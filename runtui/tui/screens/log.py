@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from runtui.terminal_text import strip_controls
 from runtui.tui.formatting import STATUS_GLYPH, status_style
-from runtui.tui.logtext import strip_controls
 from runtui.tui.widgets.log_view import LogPanel
 
 if TYPE_CHECKING:

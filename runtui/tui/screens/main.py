@@ -24,9 +24,9 @@ from textual.widgets import Footer, Input, Static, Tree
 
 from runtui.errors import FilterSyntaxError, RuntuiError
 from runtui.status import RunStatus
+from runtui.terminal_text import strip_controls
 from runtui.tui import actions
 from runtui.tui.data import FeedBatch, Matches, Overview, ViewFilter, read_feed, read_matches, read_overview
-from runtui.tui.logtext import strip_controls
 from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from runtui.tui.widgets.details import DetailsPane
 from runtui.tui.widgets.log_view import LogPanel

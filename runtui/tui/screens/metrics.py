@@ -19,8 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
+from runtui.terminal_text import strip_controls
 from runtui.tui.formatting import STATUS_GLYPH, is_system_metric, status_style
-from runtui.tui.logtext import strip_controls
 from runtui.tui.widgets.chart import LineChart
 
 if TYPE_CHECKING:

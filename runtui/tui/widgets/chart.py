@@ -14,8 +14,8 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
+from runtui.terminal_text import strip_controls
 from runtui.tui.formatting import format_number, truncate
-from runtui.tui.logtext import strip_controls
 
 BRAILLE_BASE = 0x2800
 # dot bit for (x in 0..1, y in 0..3), y from the top of the cell

@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from runtui.terminal_text import strip_controls
 from runtui.tui.data import RunDetails, read_details
 from runtui.tui.formatting import (
     STATUS_COLOR,
@@ -30,7 +31,6 @@ from runtui.tui.formatting import (
     sparkline,
     status_style,
 )
-from runtui.tui.logtext import strip_controls
 
 if TYPE_CHECKING:
     from runtui.tui.app import RuntuiApp

@@ -30,8 +30,9 @@ from textual.worker import get_current_worker
 
 from runtui.errors import RuntuiError
 from runtui.execution.log_source import LogSource, StoreLogSource, reads_from_store
+from runtui.terminal_text import strip_controls
 from runtui.tui.logtail import LogTail, TailChunk, find_log_files
-from runtui.tui.logtext import strip_controls, to_text
+from runtui.tui.logtext import to_text
 
 MAX_LINES = 20_000  # lines kept in memory per view; older ones drop off the top
 POLL_S = 0.1  # how often the tail looks for new output when no file event woke it

@@ -21,6 +21,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from runtui.status import RunStatus
+from runtui.terminal_text import strip_controls
 from runtui.tui.data import FeedBatch, Matches, Page, RunInfo, ViewFilter, read_page
 from runtui.tui.formatting import (
     STATUS_GLYPH,
@@ -30,7 +31,6 @@ from runtui.tui.formatting import (
     status_style,
     truncate,
 )
-from runtui.tui.logtext import strip_controls
 
 if TYPE_CHECKING:
     from runtui.store.overview import ExperimentCounts
