@@ -615,7 +615,7 @@ class Run:
         from runtui.execution.launch import details_with_logs
 
         details = self.get_details()
-        details["logFiles"] = details_with_logs(self._ws.config, self._id)
+        details["logFiles"] = details_with_logs(self._ws.config, self._id, store=self._store)
         return details
 
     def restore_snapshot(self, path: str | os.PathLike[str] | None = None) -> str:

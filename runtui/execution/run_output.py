@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from runtui.config import WorkspaceConfig
 from runtui.errors import RunFailedError, RuntuiError
-from runtui.execution.spec import LOG_FOLDER, SUPERVISOR_LOG
+from runtui.execution.spec import LOG_FOLDER, OUTPUT_LOG, SUPERVISOR_LOG
 from runtui.status import RunStatus
 
 if TYPE_CHECKING:
+    from runtui.execution.log_source import LogSource
     from runtui.store import RunRecord, Store
 
 # Log files up to this size are returned whole by details_with_logs; bigger ones as their last TAIL_BYTES.
@@ -86,14 +87,20 @@ def wait_for_completion(
 
 def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
     """The file's text; for a file over `limit` bytes, a note saying so and its last `limit` bytes."""
-    with open(path, "rb") as fh:
-        fh.seek(0, 2)
-        size = fh.tell()
-        if size <= limit:
-            fh.seek(0)
-            return fh.read().decode("utf-8", errors="replace")
-        fh.seek(size - limit)
-        data = fh.read()
+    from runtui.execution.log_source import FileLogSource
+
+    return tail_text(FileLogSource(path), limit)
+
+
+def tail_text(source: LogSource, limit: int = TAIL_BYTES) -> str:
+    """The log's text; for a log over `limit` bytes, a note saying so and its last `limit` bytes."""
+    info = source.stat()
+    if info is None:
+        raise FileNotFoundError(f"no log {source.label}")
+    size = info[1]
+    if size <= limit:
+        return source.read(0, size).decode("utf-8", errors="replace")
+    data = source.read(size - limit, size)
     # Start at a line boundary when there is one in the tail.
     cut = data.find(b"\n")
     if 0 <= cut < len(data) - 1:
@@ -104,9 +111,21 @@ def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
     )
 
 
-def details_with_logs(ws: WorkspaceConfig, run_id: str, limit: int = TAIL_BYTES) -> dict[str, str]:
+def details_with_logs(
+    ws: WorkspaceConfig, run_id: str, limit: int = TAIL_BYTES, store: Store | None = None
+) -> dict[str, str]:
     """`logs/<name>` -> content for each file in the run's logs folder (the last `limit` bytes of a big one),
-    plus `supervisor.log` when the supervisor wrote anything (it explains a run that failed to start)."""
+    plus `supervisor.log` when the supervisor wrote anything (it explains a run that failed to start).
+
+    Given the `store`, a run of another host on a shared store gives `logs/output.log` from the store's copy
+    (its other files are on its host)."""
+    if store is not None:
+        from runtui.execution.log_source import StoreLogSource, reads_from_store
+
+        rec = store.get_run(run_id)
+        if reads_from_store(store, rec):
+            source = StoreLogSource(store, run_id, rec.host)
+            return {} if source.stat() is None else {f"{LOG_FOLDER}/{OUTPUT_LOG}": tail_text(source, limit)}
     run_dir = ws.run_dir(run_id)
     out: dict[str, str] = {}
     log_dir = run_dir / LOG_FOLDER

@@ -113,3 +113,17 @@ def test_follower_over_the_store(store: Store) -> None:
     store.append_log(run_id, "two\n", 4)
     assert follower.read_new() == "two\n"
     assert follower.read_new(final=True) == ""
+
+
+def test_tail_text_of_a_big_store_copy_starts_at_a_line(store: Store) -> None:
+    from runtui.execution.run_output import tail_text
+
+    run_id = _run(store, "boxA")
+    body = "".join(f"line {i}\n" for i in range(1000))
+    store.append_log(run_id, body, 0)
+    text = tail_text(StoreLogSource(store, run_id), limit=100)
+    head, _, rest = text.partition("\n")
+    assert head.startswith("[... ") and "bytes omitted" in head
+    assert rest.endswith("line 999\n") and rest.startswith("line ")
+    assert len(rest.encode()) <= 100
+    assert tail_text(StoreLogSource(store, run_id), limit=10**6) == body

@@ -166,6 +166,8 @@ def test_a_log_written_on_a_is_tailed_on_b_through_the_store(
     assert out.getvalue() == on_a  # the SDK's wait_for_completion(show_output=True) on boxB
     assert follower.returncode == 0, stderr
     assert stdout == on_a  # `runtui logs -f` on boxB, followed until the run ended
+    # the SDK's get_details_with_logs() on boxB
+    assert Run.get(Workspace._from(box_b), run_id).get_details_with_logs()["logFiles"] == {"logs/output.log": on_a}
 
     # and the plain `runtui logs` of the finished run
     done = subprocess.run(
