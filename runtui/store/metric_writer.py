@@ -40,6 +40,7 @@ class MetricWriter:
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._settled = 0  # points of the chunk being written that are already committed or dropped
 
     # ---------------------------------------------------------------- training thread side
 
@@ -122,12 +123,10 @@ class MetricWriter:
                 # Chunks commit atomically, so after a failure what is unsent is exactly batch[committed:].
                 while committed < len(batch) or descriptions:
                     chunk = batch[committed : committed + CHUNK]
-                    self.store.write_metrics(chunk, descriptions)
+                    self._settled = 0
+                    self._write_isolating(chunk, descriptions)
                     descriptions = {}
                     committed += len(chunk)
-                    with self._progress:
-                        self._done += len(chunk)
-                        self._progress.notify_all()
                 backoff = 0.1
                 if self.last_error is not None:
                     self.last_error = None
@@ -136,11 +135,39 @@ class MetricWriter:
                 self._report(f"runtui: could not write metrics ({exc}); will retry, training goes on")
                 self.last_error = f"runtui: could not write metrics ({exc}); will retry, training goes on"
                 with self._lock:
-                    self._buf[:0] = batch[committed:]
+                    self._buf[:0] = batch[committed + self._settled :]
                     for k, v in descriptions.items():
                         self._descriptions.setdefault(k, v)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    def _account(self, n: int) -> None:
+        with self._progress:
+            self._done += n
+            self._progress.notify_all()
+
+    def _write_isolating(self, chunk: list[PendingPoint], descriptions: dict[tuple[str, str], str]) -> None:
+        """Write a chunk; if the database rejects its *content* (not a busy, full or lost database), split it
+        and drop only the points it cannot take, so one bad point never blocks every later one."""
+        try:
+            self.store.write_metrics(chunk, descriptions)
+            self._settled += len(chunk)
+            self._account(len(chunk))
+        except Exception as exc:
+            if not _is_poison(exc):
+                raise
+            if len(chunk) == 1:
+                self.dropped += 1
+                self._settled += 1
+                self._account(1)
+                self._report(
+                    f"runtui: dropped metric point {chunk[0][1]!r} of run {chunk[0][0]}: the store refused it ({exc})"
+                )
+                return
+            half = len(chunk) // 2
+            # Each settled part is counted in `_settled`, so a later transient error retries only the rest.
+            self._write_isolating(chunk[:half], descriptions)
+            self._write_isolating(chunk[half:], {})
 
     def _report(self, message: str) -> None:
         if message == self.last_error:
@@ -168,3 +195,17 @@ def writer_for(store: Store) -> MetricWriter:
         if writer is None:
             writer = _writers[key] = MetricWriter(store)
         return writer
+
+
+def _is_poison(exc: BaseException) -> bool:
+    """True for errors about what was written (bad data), as opposed to the database being busy, full or away."""
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    from runtui.errors import ValidationError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (DataError, IntegrityError, ValidationError, UnicodeError, OverflowError)):
+            return True
+        seen = seen.__cause__
+    return False
