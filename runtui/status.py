@@ -50,7 +50,9 @@ TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     S.STARTING: frozenset({S.RUNNING, S.CANCEL_REQUESTED, S.CANCELED, S.FAILED, S.NOT_RESPONDING}),
     S.RUNNING: frozenset({S.FINALIZING, S.COMPLETED, S.FAILED, S.CANCEL_REQUESTED, S.CANCELED, S.NOT_RESPONDING}),
     S.FINALIZING: frozenset({S.COMPLETED, S.FAILED, S.CANCEL_REQUESTED, S.CANCELED, S.NOT_RESPONDING}),
-    S.CANCEL_REQUESTED: frozenset({S.CANCELED, S.FAILED, S.NOT_RESPONDING}),
+    # Not NotResponding: an owner that recovers from NotResponding goes back to Running, which would silently
+    # drop the pending cancel. A lost owner's run stays CancelRequested until cancel/gc finalizes it.
+    S.CANCEL_REQUESTED: frozenset({S.CANCELED, S.FAILED}),
     S.NOT_RESPONDING: frozenset({S.RUNNING, S.CANCEL_REQUESTED, S.COMPLETED, S.FAILED, S.CANCELED}),
     S.COMPLETED: frozenset({S.FAILED}),
     S.FAILED: frozenset(),

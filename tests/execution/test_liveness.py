@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 import time
@@ -149,3 +150,28 @@ def test_finalize_stops_an_orphaned_script(
     final, _ = finalize_lost(store, rec.id, grace=5.0)
     assert final.error is not None and final.error.startswith(LOST_ERROR) and "stopped (1 processes)" in final.error
     assert sleeper.wait(timeout=30) == -15
+
+
+def test_a_pending_cancel_survives_a_lost_owner(store: Store) -> None:
+    """A sweep must not turn CancelRequested into NotResponding: a recovering owner would then go back to
+    Running and the cancel would be lost. The run keeps its request; cancel (or gc) finalizes it."""
+    from runtui.core.cancel import cancel_runs
+    from runtui.identity import current_host
+
+    store.create_runs(
+        [
+            NewRun(
+                id="pending",
+                experiment="e",
+                status=RunStatus.RUNNING,
+                host=current_host(),
+                owner_pid=os.getpid(),
+                owner_create_time=1.0,  # not this process's create time: the recorded owner is gone
+            )
+        ]
+    )
+    store.set_status("pending", RunStatus.CANCEL_REQUESTED)
+    assert sweep_lost_runs(store) == []
+    assert store.get_run("pending").status == RunStatus.CANCEL_REQUESTED
+    assert cancel_runs(store, "pending") is True
+    assert store.get_run("pending").status == RunStatus.CANCELED
