@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from runtui.identity import current_host, current_user, self_identity
-from runtui.ids import check_display_name, check_experiment_name, check_key, new_run_id
+from runtui.ids import check_display_name, check_experiment_name, check_key
 from runtui.status import RunStatus, parse_status
 
 if TYPE_CHECKING:
@@ -40,31 +39,9 @@ class Experiment:
 
     def start_logging(self, display_name: str | None = None, **_ignored: Any) -> Run:
         """Start an interactive run owned by this process, in status Running. Use it as a context manager."""
-        from runtui.core.owner import agent
         from runtui.core.run import Run
-        from runtui.store.store import NewRun
 
-        display_name = check_display_name(display_name)
-        me = self_identity()
-        [rec] = self.workspace.store.create_runs(
-            [
-                NewRun(
-                    id=new_run_id(self.name),
-                    experiment=self.name,
-                    status=RunStatus.RUNNING,
-                    display_name=display_name,
-                    kind="interactive",
-                    host=current_host(),
-                    user=current_user(),
-                    pid=me.pid,
-                    pid_create_time=me.create_time,
-                    owner_pid=me.pid,
-                    owner_create_time=me.create_time,
-                )
-            ]
-        )
-        agent().own(self.workspace.store, rec.id, interactive=True)
-        return Run._from_record(self, rec)
+        return Run._start_owned(self, [(None, check_display_name(display_name), {})])[0]
 
     def submit(
         self,

@@ -496,18 +496,29 @@ class Run:
         return self._create_children(specs)
 
     def _create_children(self, specs: Sequence[tuple[str | None, str | None, dict[str, str]]]) -> list[Run]:
+        return Run._start_owned(self.experiment, specs, parent_id=self._id)
+
+    @classmethod
+    def _start_owned(
+        cls,
+        experiment: Experiment,
+        specs: Sequence[tuple[str | None, str | None, dict[str, str]]],
+        parent_id: str | None = None,
+    ) -> list[Run]:
+        """Create Running runs owned by this process, in ONE transaction: `start_logging` (no parent) and
+        child runs. Each spec is (run id or None, display name or None, tags)."""
         from runtui.core.owner import agent
         from runtui.store.store import NewRun
 
         me = self_identity()
         new = [
             NewRun(
-                id=check_run_id(rid) if rid else new_run_id(self.experiment.name),
-                experiment=self.experiment.name,
+                id=check_run_id(rid) if rid else new_run_id(experiment.name),
+                experiment=experiment.name,
                 status=RunStatus.RUNNING,
-                parent_id=self._id,
+                parent_id=parent_id,
                 display_name=name,
-                kind="child",
+                kind="interactive" if parent_id is None else "child",
                 host=current_host(),
                 user=current_user(),
                 pid=me.pid,
@@ -518,10 +529,12 @@ class Run:
             )
             for rid, name, tags in specs
         ]
-        records = self._store.create_runs(new)
+        store = experiment.workspace.store
+        records = store.create_runs(new)
         for rec in records:
-            agent().own(self._store, rec.id, interactive=False)
-        return [Run._from_record(self.experiment, rec) for rec in records]
+            # Only a run started with start_logging is interrupted like Ctrl-C on cancel; see core/owner.py.
+            agent().own(store, rec.id, interactive=parent_id is None)
+        return [cls._from_record(experiment, rec) for rec in records]
 
     def get_children(
         self,
