@@ -26,7 +26,7 @@ from textual.pilot import Pilot  # noqa: E402
 from runtui.config import WorkspaceConfig  # noqa: E402
 from runtui.tui.app import RuntuiApp  # noqa: E402
 from runtui.tui.screens.main import MainScreen  # noqa: E402
-from runtui.tui.showcase import NOW, RESNET, SWEEP, build_showcase  # noqa: E402
+from runtui.tui.showcase import HOST, NOW, RESNET, SWEEP, build_showcase  # noqa: E402
 from runtui.tui.widgets.run_tree import ExperimentEntry  # noqa: E402
 
 LONG_RUN = f"{RESNET}_1700000000_00000003"
@@ -79,7 +79,7 @@ def press(*keys: str, settle: float = 0.6) -> Step:
 
 
 async def shoot(config: WorkspaceConfig, out: Path, size: tuple[int, int], run_id: str, *steps: Step) -> None:
-    app = RuntuiApp(config, clock=lambda: NOW, live=False)
+    app = RuntuiApp(config, clock=lambda: NOW, live=False, local_host=HOST)
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: any(isinstance(s, MainScreen) for s in app.screen_stack))
         screen = next(s for s in app.screen_stack if isinstance(s, MainScreen))

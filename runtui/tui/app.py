@@ -13,6 +13,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from runtui.config import WorkspaceConfig
+from runtui.identity import current_host
 
 if TYPE_CHECKING:
     from runtui.store import Store
@@ -35,12 +36,15 @@ class RuntuiApp(App[None]):
         *,
         clock: Callable[[], float] = time.time,
         live: bool = True,
+        local_host: str | None = None,
     ) -> None:
-        """`clock` gives "now" for durations (tests pin it); `live=False` turns off the change feed."""
+        """`clock` gives "now" for durations (tests pin it); `live=False` turns off the change feed;
+        `local_host` is this box's name (runs of other boxes are marked in the tree; demo stores pin it)."""
         super().__init__()
         self.config = config
         self.clock = clock
         self.live = live
+        self.local_host = local_host if local_host is not None else current_host()
         self._store: Store | None = None
         self._store_lock = threading.Lock()
 

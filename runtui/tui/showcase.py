@@ -21,6 +21,7 @@ from runtui.store.overview import set_run_times
 
 BASE_TIME = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 NOW = BASE_TIME + 3 * 3600  # the clock the screenshots are taken at
+HOST = "gpu-box-01"  # the demo box; pass it as the app's local_host so its runs count as local
 
 S = RunStatus
 
@@ -223,7 +224,7 @@ def _fill(store: Store, config: WorkspaceConfig) -> None:
                 parent_id=r.parent,
                 display_name=r.name,
                 kind="child" if r.parent else "submitted",
-                host="gpu-box-01",
+                host=HOST,
                 user="alice",
                 pid=41000 + i,
                 script=r.script,

@@ -658,3 +658,20 @@ async def test_scrolling_to_the_top_of_a_tail_loads_older_output(workspace: Work
         assert not view.has_older
         lines = view.plain_lines()
         assert lines == [f"line {i:06d} {'x' * 40}" for i in range(12_000)]  # nothing lost or doubled
+
+
+async def test_runs_of_other_boxes_show_their_host(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    runs(
+        ws_store,
+        NewRun(id="here", experiment="hosts", status=S.RUNNING, display_name="local run", host="this-box"),
+        NewRun(id="there", experiment="hosts", status=S.RUNNING, display_name="remote run", host="gpu-box-07"),
+    )
+    app = RuntuiApp(workspace, local_host="this-box")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await started(pilot, app)
+        await select_run(pilot, screen, "there")
+        lines = tree_lines(screen.run_tree)
+        remote = next(line for line in lines if "remote run" in line)
+        local = next(line for line in lines if "local run" in line)
+        assert "@gpu-box-07" in remote
+        assert "@" not in local

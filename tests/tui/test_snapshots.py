@@ -21,7 +21,7 @@ from runtui.tui.screens.help import HelpScreen
 from runtui.tui.screens.log import LogScreen
 from runtui.tui.screens.main import MainScreen
 from runtui.tui.screens.metrics import MetricsScreen
-from runtui.tui.showcase import NOW, RESNET, SWEEP, build_showcase
+from runtui.tui.showcase import HOST, NOW, RESNET, SWEEP, build_showcase
 from runtui.tui.widgets.run_tree import ExperimentEntry
 
 SIZES = [(80, 24), (120, 40)]
@@ -45,7 +45,7 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def make_app(config: WorkspaceConfig) -> RuntuiApp:
-    return RuntuiApp(config, clock=lambda: NOW, live=False)
+    return RuntuiApp(config, clock=lambda: NOW, live=False, local_host=HOST)
 
 
 def prepare(run_id: str, then: Callable[[Any, MainScreen], Awaitable[None]] | None = None) -> Any:

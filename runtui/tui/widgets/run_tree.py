@@ -530,6 +530,12 @@ class RunTree(Tree[NodeData]):
             elif room - (len(metric) + 1) >= 8:
                 right.append((metric, ""))
                 room -= len(metric) + 1
+        if run.host and run.host != self.runtui_app.local_host:
+            # A run of another box on a shared store says where it runs (this box's runs stay uncluttered).
+            at = "@" + truncate(strip_controls(run.host), 12)
+            if room - (len(at) + 1) >= 8:
+                right.append((at, "dim italic"))
+                room -= len(at) + 1
         name = truncate(strip_controls(run.name), room)
         text = Text(no_wrap=True, end="")
         text.append(glyph, style=status_style(status, self.app.no_color) or None)
