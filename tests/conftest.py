@@ -46,6 +46,14 @@ def _pg_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A private, empty PostgreSQL schema (skipped without RUNTUI_TEST_POSTGRES_URL)."""
+    if not PG_URL:
+        pytest.skip("RUNTUI_TEST_POSTGRES_URL is not set")
+    yield from _pg_schema_url()
+
+
 @pytest.fixture(params=STORE_KINDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty store URL: SQLite in tmp_path, and (when configured) a private PostgreSQL schema."""

@@ -207,41 +207,32 @@ def test_a_full_disk_never_stops_training_and_logging_recovers_when_space_is_fre
 
 @pytest.mark.postgres
 @pytest.mark.timeout(300)
-def test_postgres_disk_full_never_stops_training_and_logging_recovers(tmp_path: Path) -> None:
-    from conftest import PG_URL, _pg_schema_url
-
-    if not PG_URL:
-        pytest.skip("RUNTUI_TEST_POSTGRES_URL is not set")
-    urls = _pg_schema_url()
-    url = next(urls)
-    try:
-        Store(url)  # creates the tables
-        schema = query(url, "SELECT current_schema()")[0][0]
-        logger = _Logger(tmp_path, tmp_path / "ws", url)
-        logger.steps()
-        _run_ddl(
-            url,
-            f"""
-            CREATE FUNCTION {schema}.no_space() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
-            END $$;
-            CREATE TRIGGER no_space BEFORE INSERT ON {schema}.metric
-            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.no_space();
-            """,
-        )
-        at_error = logger.wait_for_error()
-        assert logger.steps() > at_error
-        assert logger.proc.poll() is None
-        _run_ddl(url, f"DROP TRIGGER no_space ON {schema}.metric")
-        done = logger.finish()
-        assert done["flushed"] is True
-        err = logger.stderr()
-        assert "No space left on device" in err and "metric logging has recovered" in err
-        metrics_match_summaries(url)
-        _check_all_points(url, logger.run_id, int(done["points"]))  # type: ignore[call-overload]
-    finally:
-        for _ in urls:
-            pass
+def test_postgres_disk_full_never_stops_training_and_logging_recovers(tmp_path: Path, pg_schema_url: str) -> None:
+    url = pg_schema_url
+    Store(url)  # creates the tables
+    schema = query(url, "SELECT current_schema()")[0][0]
+    logger = _Logger(tmp_path, tmp_path / "ws", url)
+    logger.steps()
+    _run_ddl(
+        url,
+        f"""
+        CREATE FUNCTION {schema}.no_space() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
+        END $$;
+        CREATE TRIGGER no_space BEFORE INSERT ON {schema}.metric
+        FOR EACH STATEMENT EXECUTE FUNCTION {schema}.no_space();
+        """,
+    )
+    at_error = logger.wait_for_error()
+    assert logger.steps() > at_error
+    assert logger.proc.poll() is None
+    _run_ddl(url, f"DROP TRIGGER no_space ON {schema}.metric")
+    done = logger.finish()
+    assert done["flushed"] is True
+    err = logger.stderr()
+    assert "No space left on device" in err and "metric logging has recovered" in err
+    metrics_match_summaries(url)
+    _check_all_points(url, logger.run_id, int(done["points"]))  # type: ignore[call-overload]
 
 
 def _run_ddl(url: str, sql: str) -> None:

@@ -383,11 +383,14 @@ async def test_actions_need_a_run(workspace: WorkspaceConfig, ws_store: Store) -
         screen = await started(pilot, app)
         screen.run_tree.move_cursor(screen.run_tree.experiment_node("e"))
         await pilot.pause(0.1)
-        for key in ("c", "f", "t", "T", "l", "m"):
+        for count, key in enumerate(("c", "f", "t", "T", "l", "m"), start=1):
             await pilot.press(key)
-            await pilot.pause(0.05)
+            await wait_until(
+                pilot,
+                lambda count=count: sum("is an experiment" in n.message for n in app._notifications) >= count,
+                f"the notice for {key!r}",
+            )
             assert app.screen is screen
-        assert sum("is an experiment" in n.message for n in app._notifications) == 6
 
 
 # ---------------------------------------------------------------------- views
