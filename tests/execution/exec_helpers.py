@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import textwrap
 import time
 from collections.abc import Callable
@@ -11,30 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from process_cleanup import kill_leftover_processes
 
 from runtui.config import WorkspaceConfig
-from runtui.execution.process_tree import ProcessIdentity, signal_process
+from runtui.execution.process_tree import ProcessIdentity
 from runtui.status import RunStatus
 from runtui.store import RunRecord, Store
 
 WAIT_S = 60.0  # generous bound for anything a test waits on; a broken run fails the test instead of hanging
 
 
-def kill_leftovers(store: Store) -> None:
-    idents: list[ProcessIdentity] = []
-    for rec in store.query_runs():
-        for pid, ct in ((rec.owner_pid, rec.owner_create_time), (rec.pid, rec.pid_create_time)):
-            if pid is not None and ct is not None and pid != os.getpid():
-                ident = ProcessIdentity(pid, ct)
-                if ident.is_alive():
-                    idents.append(ident)
-    for ident in idents:
-        try:
-            for child in psutil.Process(ident.pid).children(recursive=True):
-                child.kill()
-        except psutil.Error:
-            pass
-        signal_process(ident, signal.SIGKILL)
+kill_leftovers = kill_leftover_processes
 
 
 def write_script(folder: Path, body: str, name: str = "train.py") -> str:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from process_cleanup import kill_leftover_processes
 from rich.style import Style
 from textual.pilot import Pilot
 
@@ -59,24 +60,4 @@ def tree_lines(tree: object) -> list[str]:
         line += 1
 
 
-def stop_leftover_processes(store: object) -> None:
-    """Kill every owner and script process a test's runs left behind (by pid + create time, never by name)."""
-    import signal
-
-    import psutil
-
-    from runtui.execution.process_tree import ProcessIdentity, signal_process
-
-    for rec in store.query_runs():  # type: ignore[attr-defined]
-        for pid, created in ((rec.owner_pid, rec.owner_create_time), (rec.pid, rec.pid_create_time)):
-            if pid is None or created is None or pid == os.getpid():
-                continue
-            ident = ProcessIdentity(pid, created)
-            if not ident.is_alive():
-                continue
-            try:
-                for child in psutil.Process(pid).children(recursive=True):
-                    child.kill()
-            except psutil.Error:
-                pass
-            signal_process(ident, signal.SIGKILL)
+stop_leftover_processes = kill_leftover_processes
