@@ -327,9 +327,10 @@ async def test_cancel_a_run_owned_by_a_live_process(workspace: WorkspaceConfig, 
             await wait_until(pilot, lambda: node.data.run.status == S.CANCELED, "Canceled in the tree")  # type: ignore[union-attr]
             # cancel again: says why it does nothing
             await pilot.press("c")
-            await pilot.pause(0.2)
+            await wait_until(
+                pilot, lambda: any("nothing to cancel" in n.message for n in app._notifications), "the notice"
+            )
             assert not isinstance(app.screen, ConfirmDialog)
-            assert any("nothing to cancel" in n.message for n in app._notifications)
     finally:
         if owner.poll() is None:
             owner.kill()
@@ -354,9 +355,10 @@ async def test_fail_marks_the_run_with_the_reason(workspace: WorkspaceConfig, ws
         await wait_until(pilot, lambda: "diverged [red]NaN[/]" in screen_text(pilot), "the error in the details")
         await select_run(pilot, screen, "x")
         await pilot.press("f")
-        await pilot.pause(0.2)
+        await wait_until(
+            pilot, lambda: any("cannot be marked Failed" in n.message for n in app._notifications), "the notice"
+        )
         assert not isinstance(app.screen, PromptDialog)
-        assert any("cannot be marked Failed" in n.message for n in app._notifications)
 
 
 async def test_action_errors_are_shown(workspace: WorkspaceConfig, ws_store: Store) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tui_helpers import screen_text, stop_leftover_processes, wait_until
+from tui_helpers import record_notices, screen_text, stop_leftover_processes, wait_until
 
 from runtui.config import WorkspaceConfig
 from runtui.execution.process_tree import ProcessIdentity
@@ -75,6 +75,7 @@ async def test_cancel_stops_a_real_running_script(
     workspace: WorkspaceConfig, ws_store: Store, submitted: RunRecord
 ) -> None:
     app = RuntuiApp(workspace)
+    notices = record_notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_run(pilot, app, submitted.id)
         await wait_until(pilot, lambda: status_in_tree(screen, submitted.id) == S.RUNNING, "Running", timeout=60)
@@ -94,13 +95,14 @@ async def test_cancel_stops_a_real_running_script(
         assert ws_store.get_run(submitted.id).status == S.CANCELED
         await wait_until(pilot, lambda: not ident.is_alive(), "the script process to be gone", timeout=30)
         assert "⊘" in screen_text(pilot)
-        assert any("cancel requested" in n.message for n in app._notifications)
+        assert any("cancel requested" in m for m in notices)
 
 
 async def test_fail_marks_a_real_running_script(
     workspace: WorkspaceConfig, ws_store: Store, submitted: RunRecord
 ) -> None:
     app = RuntuiApp(workspace)
+    notices = record_notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_run(pilot, app, submitted.id)
         await wait_until(pilot, lambda: status_in_tree(screen, submitted.id) == S.RUNNING, "Running", timeout=60)
@@ -110,4 +112,4 @@ async def test_fail_marks_a_real_running_script(
         await wait_until(pilot, lambda: status_in_tree(screen, submitted.id) == S.FAILED, "Failed in the tree")
         rec = ws_store.get_run(submitted.id)
         assert rec.status == S.FAILED and rec.error is not None and "data is corrupt" in rec.error
-        assert any("marked Failed" in n.message for n in app._notifications)
+        assert any("marked Failed" in m for m in notices)

@@ -61,3 +61,16 @@ def tree_lines(tree: object) -> list[str]:
 
 
 stop_leftover_processes = kill_leftover_processes
+
+
+def record_notices(app: object) -> list[str]:
+    """Every notice the app posts from now on (Textual's own list drops them when they expire)."""
+    seen: list[str] = []
+    original = app.notify  # type: ignore[attr-defined]
+
+    def notify(message: object, *args: object, **kwargs: object) -> object:
+        seen.append(str(message))
+        return original(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[attr-defined]
+    return seen
