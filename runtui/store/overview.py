@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from runtui.status import TERMINAL, RunStatus
@@ -213,3 +215,114 @@ def set_run_times(
         )
 
     store._write("pinning run times", work)
+
+
+# ---------------------------------------------------------------------- listing a whole store (`runtui ls`)
+
+# Above this many runs, tags and headline metrics are read for the whole store in one go instead of by id.
+BULK_THRESHOLD = 5000
+# The run columns a listing reads, in this order.
+ID, EXPERIMENT, PARENT, DISPLAY_NAME, STATUS, CREATED, STARTED, ENDED = range(8)
+_LISTING_COLUMNS = [
+    run_t.c.id,
+    run_t.c.experiment,
+    run_t.c.parent_id,
+    run_t.c.display_name,
+    run_t.c.status,
+    run_t.c.created_at,
+    run_t.c.started_at,
+    run_t.c.ended_at,
+]
+
+Headline = tuple[str, "float | str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunListing:
+    """Plain run tuples (columns as above, newest first), headline metrics and tags by run id."""
+
+    rows: list[tuple[Any, ...]]
+    metrics: dict[str, Headline]
+    tags: dict[str, dict[str, str | None]]
+    hidden: int  # matching runs left out because they are neither live nor recent
+
+
+def plain_rows(conn: Connection, stmt: Select[Any]) -> list[Any]:
+    """The rows as plain tuples straight from the DBAPI cursor. For a 100,000-row listing, building
+    SQLAlchemy Row objects costs about as much as the query; these columns (text, numbers) need no conversion."""
+    result = conn.execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def list_runs(
+    store: Store,
+    *,
+    where: ColumnElement[bool] | None = None,
+    experiment: str | None = None,
+    everything: bool = False,
+    limit: int = 50,
+) -> RunListing:
+    """The runs to list, newest first: all matching ones, or the live ones plus the `limit` newest.
+    One read for the runs, one for the headline metrics, one for the tags: never a query per run."""
+    conds: list[Any] = []
+    if where is not None:
+        conds.append(where)
+    if experiment is not None:
+        conds.append(run_t.c.experiment == experiment)
+    cond = and_(true(), *conds)
+    order = (run_t.c.created_at.desc(), run_t.c.id.desc())
+    newest_first = itemgetter(CREATED, ID)
+    hidden = 0
+    with store._read() as conn:
+        if everything:
+            # Sorted here, not in SQL: for a whole-table read, Python's sort beats SQLite's.
+            rows = plain_rows(conn, select(*_LISTING_COLUMNS).where(cond))
+            rows.sort(key=newest_first, reverse=True)
+        else:
+            newest = plain_rows(conn, select(*_LISTING_COLUMNS).where(cond).order_by(*order).limit(limit))
+            live = plain_rows(conn, select(*_LISTING_COLUMNS).where(cond, run_t.c.status.in_(LIVE_VALUES)))
+            merged = {r[ID]: r for r in newest}
+            for r in live:
+                merged.setdefault(r[ID], r)
+            rows = sorted(merged.values(), key=newest_first, reverse=True)
+            if len(newest) == limit:
+                total = conn.execute(select(func.count()).select_from(run_t).where(cond)).scalar_one()
+                hidden = max(0, int(total) - len(rows))
+    ids = [r[ID] for r in rows]
+    tags = store.all_tags() if len(ids) > BULK_THRESHOLD else store.get_tags(ids)
+    return RunListing(rows, headline_metrics(store, ids), tags, hidden)
+
+
+def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, Headline]:
+    """Per run, its headline metric: the first number or string it logged (system metrics `sys/*` left out),
+    with its last value — the same choice as the TUI's tree (`runtui.tui.data.headline`).
+
+    One row per run comes back from the database: SQLite fills the bare columns of a `min()` aggregate from
+    the row holding the minimum; PostgreSQL has `DISTINCT ON`.
+    """
+    c = summary_t.c
+    cond = c.kind.in_(("scalar", "text")) & ~c.name.startswith("sys/", autoescape=True)
+    cols = (c.run_id, c.name, c.kind, c.last, c.last_text)
+    if store.sqlite:
+        stmt = select(*cols, func.min(c.first_time)).where(cond).group_by(c.run_id)
+    else:
+        stmt = select(*cols).where(cond).distinct(c.run_id).order_by(c.run_id, c.first_time, c.name)
+    found: dict[str, Headline] = {}
+
+    def take(rows: list[Any]) -> None:
+        for run_id, name, kind, last, last_text in (row[:5] for row in rows):
+            if kind == "text":
+                found[run_id] = (name, last_text)
+            else:
+                found[run_id] = (name, last if last is not None else decode_special_float(last_text))
+
+    with store._read() as conn:
+        if len(run_ids) > BULK_THRESHOLD:
+            take(plain_rows(conn, stmt))
+        else:
+            for chunk in _chunks(list(run_ids)):
+                take(plain_rows(conn, stmt.where(c.run_id.in_(chunk))))
+    return found

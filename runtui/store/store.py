@@ -627,11 +627,19 @@ class Store:
         return out
 
     def all_tags(self) -> dict[str, dict[str, str | None]]:
-        """Every run's tags in one read (for listing the whole store)."""
+        """Every run's tags in one read (for listing the whole store; plain DBAPI rows, no Row objects)."""
         out: dict[str, dict[str, str | None]] = {}
         with self._read() as conn:
-            for rid, key, value in conn.execute(select(tag_t.c.run_id, tag_t.c.key, tag_t.c.value)):
-                out.setdefault(rid, {})[key] = value
+            result = conn.execute(select(tag_t.c.run_id, tag_t.c.key, tag_t.c.value))
+            try:
+                rows = result.cursor.fetchall()
+            finally:
+                result.close()
+        for rid, key, value in rows:
+            tags = out.get(rid)
+            if tags is None:
+                tags = out[rid] = {}
+            tags[key] = value
         return out
 
     def add_properties(self, run_id: str, props: dict[str, str]) -> None:

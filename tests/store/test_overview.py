@@ -101,3 +101,28 @@ def test_set_run_times_pins_timestamps_without_bumping_the_feed(store: Store) ->
     rec = store.get_run("r")
     assert (rec.created_at, rec.started_at, rec.ended_at) == (10.0, 11.0, None)
     assert store.current_revision() == revision
+
+
+def test_listing_headline_is_the_trees_headline(store: Store) -> None:
+    """`runtui ls` and the TUI's tree pick the same headline metric (first number or string, not `sys/*`)."""
+    import time as _time
+
+    from runtui.status import RunStatus
+    from runtui.store import NewRun
+    from runtui.store.overview import headline_metrics
+    from runtui.tui.data import headline
+
+    store.create_runs([NewRun(id=rid, experiment="h", status=RunStatus.RUNNING) for rid in ("a", "b", "c")])
+    t = _time.time()
+    store.write_metrics(
+        [("a", "sys/cpu", None, 5.0, None, "scalar", t), ("a", "note", None, None, "warm-up", "text", t + 1)]
+    )
+    store.write_metrics(
+        [("a", "loss", None, 0.5, None, "scalar", t + 2), ("b", "loss", None, None, "nan", "scalar", t)]
+    )
+    store.write_metrics([("c", "table", None, None, "[1]", "list", t)])
+    summaries = store.get_summaries(["a", "b", "c"])
+    listed = headline_metrics(store, ["a", "b", "c"])
+    assert listed["a"] == headline(summaries["a"]) == ("note", "warm-up")
+    assert listed["b"][0] == "loss" and listed["b"][1] != listed["b"][1]  # NaN on both sides
+    assert "c" not in listed and headline(summaries["c"]) is None
