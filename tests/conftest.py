@@ -54,6 +54,14 @@ def pg_schema_url() -> Iterator[str]:
     yield from _pg_schema_url()
 
 
+@pytest.fixture
+def other_pg_schema_url() -> Iterator[str]:
+    """A second private PostgreSQL schema, for tests of two stores in one database."""
+    if not PG_URL:
+        pytest.skip("RUNTUI_TEST_POSTGRES_URL is not set")
+    yield from _pg_schema_url()
+
+
 @pytest.fixture(params=STORE_KINDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty store URL: SQLite in tmp_path, and (when configured) a private PostgreSQL schema."""

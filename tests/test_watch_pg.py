@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -25,30 +24,9 @@ pytestmark = [
 WAIT = 20.0  # an upper bound for a wake-up that takes milliseconds; never a timing assertion
 
 
-def _schema_urls() -> Iterator[str]:
-    """A private schema of the test database per use (dropped afterwards), like the shared `store_url` fixture."""
-    import secrets
-
-    from runtui.store.engine import dispose_engine
-
-    assert PG_URL is not None
-    schema = "t_" + secrets.token_hex(6)
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    try:
-        yield url
-    finally:
-        dispose_engine(url)
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _schema_urls()
+def pg_url(pg_schema_url: str) -> str:
+    return pg_schema_url
 
 
 @pytest.fixture
@@ -115,20 +93,14 @@ def test_heartbeats_are_quiet(pg_url: str, pg_store: Store) -> None:
         assert sub.wait(1.0) is False
 
 
-def test_stores_in_other_schemas_do_not_wake_it(pg_url: str, pg_store: Store) -> None:
-    others = _schema_urls()
-    other_url = next(others)
-    try:
-        other = Store(other_url)
-        with PgListenWatcher(pg_url, poll_interval=None) as watcher:
-            sub = watcher.subscribe()
-            _run(other, 5)  # same database, same channel, another schema
-            assert sub.wait(1.0) is False
-            _run(pg_store, 6)
-            assert sub.wait(WAIT) is True
-    finally:
-        for _ in others:
-            pass
+def test_stores_in_other_schemas_do_not_wake_it(pg_url: str, pg_store: Store, other_pg_schema_url: str) -> None:
+    other = Store(other_pg_schema_url)
+    with PgListenWatcher(pg_url, poll_interval=None) as watcher:
+        sub = watcher.subscribe()
+        _run(other, 5)  # same database, same channel, another schema
+        assert sub.wait(1.0) is False
+        _run(pg_store, 6)
+        assert sub.wait(WAIT) is True
 
 
 def test_the_revision_poll_catches_a_change_without_notify(pg_url: str, pg_store: Store) -> None:
