@@ -13,6 +13,7 @@ from sqlalchemy import text
 from runtui.errors import AmbiguousRunIdError, NotFoundError, StoreError, StoreVersionError
 from runtui.status import RunStatus
 from runtui.store import NewRun, Store
+from runtui.store.db import Database
 from runtui.store.engine import dispose_engine
 
 
@@ -79,7 +80,7 @@ def test_newer_schema_is_refused(store_url: str) -> None:
     engine = Store(store_url).engine
     with engine.begin() as conn:
         conn.execute(text("UPDATE store_meta SET schema_version = 999"))
-    Store._schema_ready.discard(store_url)
+    Database.forget_schema(store_url)
     with pytest.raises(StoreVersionError, match=r"newer runtui.*schema version 999"):
         Store(store_url)
     with engine.begin() as conn:
@@ -91,14 +92,14 @@ def test_older_schema_is_migrated(store_url: str, monkeypatch: pytest.MonkeyPatc
 
     Store(store_url)
     calls: list[int] = []
-    monkeypatch.setattr(models, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 1, lambda conn: calls.append(1))
-    Store._schema_ready.discard(store_url)
+    monkeypatch.setattr(models, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(schema.MIGRATIONS, 2, lambda conn: calls.append(2))
+    Database.forget_schema(store_url)
     s = Store(store_url)
-    assert calls == [1]
+    assert calls == [2]
     with s.engine.connect() as conn:
-        assert conn.execute(text("SELECT schema_version FROM store_meta")).scalar() == 2
-    Store._schema_ready.discard(store_url)
+        assert conn.execute(text("SELECT schema_version FROM store_meta")).scalar() == 3
+    Database.forget_schema(store_url)
 
 
 def test_sqlite_store_is_private(tmp_path: Path) -> None:
