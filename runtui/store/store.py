@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from runtui.errors import NotFoundError, PropertyOverwriteError, StoreError, ValidationError
 from runtui.status import RunStatus, check_transition
+from runtui.store import experiments as _experiments
 from runtui.store import logs as _logs
 from runtui.store import metrics as _metrics
 from runtui.store import registry as _registry
@@ -36,15 +36,11 @@ from runtui.store.db import (
     chunks,
     decode_special_float,
     dialect_insert,
-    exp_tag_t,
     experiment_t,
-    log_t,
     meta_t,
-    point_t,
     prop_t,
     run_record,
     run_t,
-    series_t,
     tag_t,
 )
 from runtui.store.engine import redact
@@ -140,33 +136,6 @@ def _check_status_fields(fields: dict[str, Any] | None) -> None:
         raise ValueError(f"not settable with a status change: {sorted(unknown)}")
 
 
-def _experiment_record(row: Any, tags: dict[str, str | None]) -> ExperimentRecord:
-    return ExperimentRecord(row.name, row.created_at, row.id, row.archived_at, tags, row.revision)
-
-
-def _experiment_rows(conn: Connection, where: ColumnElement[bool]) -> list[ExperimentRecord]:
-    rows = conn.execute(select(experiment_t).where(where).order_by(experiment_t.c.name)).all()
-    if not rows:
-        return []
-    tags: dict[str, dict[str, str | None]] = {r.name: {} for r in rows}
-    for chunk in chunks(list(tags)):
-        for exp, key, value in conn.execute(
-            select(exp_tag_t.c.experiment, exp_tag_t.c.key, exp_tag_t.c.value).where(exp_tag_t.c.experiment.in_(chunk))
-        ):
-            tags[exp][key] = value
-    return [_experiment_record(r, tags[r.name]) for r in rows]
-
-
-def _upsert_experiments(conn: Connection, names: Sequence[str], now: float) -> int:
-    """Create the experiments that do not exist yet, atomically on both backends; returns how many were new."""
-    stmt = dialect_insert(conn, experiment_t).on_conflict_do_nothing(index_elements=["name"])
-    created = 0
-    for name in dict.fromkeys(names):
-        result = conn.execute(stmt, {"name": name, "created_at": now, "id": str(uuid.uuid4()), "revision": 0})
-        created += max(result.rowcount, 0)
-    return created
-
-
 class Store:
     """A runtui store at one SQLAlchemy URL. Cheap to construct: the engine is shared per URL."""
 
@@ -179,17 +148,6 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({redact(self.url)!r})"
 
-    # Kept for code written against the v1 facade; new code in the package uses `self.db`.
-    def _read(self) -> Any:
-        return self.db.read()
-
-    def _write(self, what: str, fn: Callable[[Connection], T]) -> T:
-        return self.db.write(what, fn)
-
-    @staticmethod
-    def _bump(conn: Connection, run_ids: Sequence[str] = ()) -> int:
-        return bump(conn, run_ids)
-
     def clock(self) -> float:
         """Now (UTC epoch seconds): the database's clock on PostgreSQL, this host's on SQLite."""
         return self.db.clock()
@@ -198,126 +156,38 @@ class Store:
 
     def ensure_experiment(self, name: str) -> ExperimentRecord:
         """The experiment, created first when missing (an atomic upsert: many processes may race here)."""
-        found = self.get_experiment(name)
-        if found is not None:
-            return found
-
-        def work(conn: Connection) -> ExperimentRecord:
-            if _upsert_experiments(conn, [name], time.time()):
-                rev = bump(conn)
-                conn.execute(update(experiment_t).where(experiment_t.c.name == name).values(revision=rev))
-            return _experiment_rows(conn, experiment_t.c.name == name)[0]
-
-        return self.db.write("creating an experiment", work)
+        return _experiments.ensure_experiment(self.db, name)
 
     def get_experiment(self, name: str) -> ExperimentRecord | None:
-        with self.db.read() as conn:
-            found = _experiment_rows(conn, experiment_t.c.name == name)
-        return found[0] if found else None
+        return _experiments.get_experiment(self.db, name)
 
     def list_experiments(self, include_archived: bool = False) -> list[ExperimentRecord]:
-        where = true() if include_archived else experiment_t.c.archived_at.is_(None)
-        with self.db.read() as conn:
-            return _experiment_rows(conn, where)
-
-    def _change_experiment(self, what: str, name: str, fn: Callable[[Connection], Any]) -> Any:
-        def work(conn: Connection) -> Any:
-            if conn.execute(select(experiment_t.c.name).where(experiment_t.c.name == name)).first() is None:
-                raise NotFoundError(f"no experiment named {name!r}")
-            result = fn(conn)
-            if result is not False:
-                rev = bump(conn)
-                conn.execute(update(experiment_t).where(experiment_t.c.name == name).values(revision=rev))
-            return result
-
-        return self.db.write(what, work)
+        """Experiments by name; archived ones only when asked."""
+        return _experiments.list_experiments(self.db, include_archived)
 
     def archive_experiment(self, name: str) -> ExperimentRecord:
         """Hide the experiment from default listings (its runs stay). Archiving twice keeps the first time."""
-
-        def work(conn: Connection) -> bool:
-            result = conn.execute(
-                update(experiment_t)
-                .where(experiment_t.c.name == name, experiment_t.c.archived_at.is_(None))
-                .values(archived_at=time.time())
-            )
-            return result.rowcount > 0
-
-        self._change_experiment("archiving an experiment", name, work)
-        return self._must_get_experiment(name)
+        return _experiments.archive_experiment(self.db, name)
 
     def reactivate_experiment(self, name: str) -> ExperimentRecord:
-        def work(conn: Connection) -> bool:
-            result = conn.execute(
-                update(experiment_t)
-                .where(experiment_t.c.name == name, experiment_t.c.archived_at.is_not(None))
-                .values(archived_at=None)
-            )
-            return result.rowcount > 0
-
-        self._change_experiment("re-activating an experiment", name, work)
-        return self._must_get_experiment(name)
+        return _experiments.reactivate_experiment(self.db, name)
 
     def set_experiment_tags(self, name: str, tags: dict[str, str | None]) -> ExperimentRecord:
-        if tags:
-
-            def work(conn: Connection) -> None:
-                stmt = dialect_insert(conn, exp_tag_t)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["experiment", "key"], set_={"value": stmt.excluded.value}
-                )
-                conn.execute(stmt, [{"experiment": name, "key": k, "value": v} for k, v in tags.items()])
-
-            self._change_experiment("tagging an experiment", name, work)
-        return self._must_get_experiment(name)
+        return _experiments.set_experiment_tags(self.db, name, tags)
 
     def remove_experiment_tags(self, name: str, keys: Sequence[str]) -> list[str]:
         """Remove tags; returns the keys that were there."""
-        present: list[str] = []
-
-        def work(conn: Connection) -> bool:
-            for chunk in chunks(list(dict.fromkeys(keys))):
-                cond = and_(exp_tag_t.c.experiment == name, exp_tag_t.c.key.in_(chunk))
-                present.extend(conn.execute(select(exp_tag_t.c.key).where(cond)).scalars())
-                conn.execute(delete(exp_tag_t).where(cond))
-            return bool(present)
-
-        self._change_experiment("removing experiment tags", name, work)
-        return present
+        return _experiments.remove_experiment_tags(self.db, name, keys)
 
     def delete_experiment(self, name: str) -> list[str]:
         """Delete the experiment, its runs and every row that belongs to them; returns the run ids (so that the
         caller removes their folders)."""
-
-        def work(conn: Connection) -> list[str]:
-            if conn.execute(select(experiment_t.c.name).where(experiment_t.c.name == name)).first() is None:
-                raise NotFoundError(f"no experiment named {name!r}")
-            run_ids = list(conn.execute(select(run_t.c.id).where(run_t.c.experiment == name)).scalars())
-            _delete_run_rows(conn, run_ids)
-            conn.execute(delete(exp_tag_t).where(exp_tag_t.c.experiment == name))
-            conn.execute(delete(experiment_t).where(experiment_t.c.name == name))
-            bump(conn)
-            return run_ids
-
-        return self.db.write("deleting an experiment", work)
+        return _experiments.delete_experiment(self.db, name)
 
     def delete_runs(self, run_ids: Sequence[str]) -> int:
         """Delete runs and every row that belongs to them (not their children: pass those too); returns how
         many runs were deleted."""
-
-        def work(conn: Connection) -> int:
-            n = _delete_run_rows(conn, list(dict.fromkeys(run_ids)))
-            if n:
-                bump(conn)
-            return n
-
-        return self.db.write("deleting runs", work) if run_ids else 0
-
-    def _must_get_experiment(self, name: str) -> ExperimentRecord:
-        found = self.get_experiment(name)
-        if found is None:
-            raise NotFoundError(f"no experiment named {name!r}")
-        return found
+        return _experiments.delete_runs(self.db, run_ids)
 
     # ------------------------------------------------------------------ runs
 
@@ -330,7 +200,7 @@ class Store:
 
         def work(conn: Connection) -> list[RunRecord]:
             experiments = list(dict.fromkeys(r.experiment for r in runs))
-            created = _upsert_experiments(conn, experiments, now)
+            created = _experiments.upsert_experiments(conn, experiments, now)
             # The bump comes before the numbers are read: on PostgreSQL its row lock serialises creators, so two
             # processes never hand out the same number (SQLite's BEGIN IMMEDIATE already does).
             rev = bump(conn)
@@ -638,7 +508,7 @@ class Store:
             if rev == revision:
                 return Changes(rev, [])
             rows = conn.execute(select(*RUN_COLUMNS).where(run_t.c.revision > revision)).all()
-            experiments = _experiment_rows(conn, experiment_t.c.revision > revision)
+            experiments = _experiments.experiment_rows(conn, experiment_t.c.revision > revision)
         return Changes(rev, [run_record(r) for r in rows], experiments)
 
     # ------------------------------------------------------------------ tags and properties
@@ -869,18 +739,6 @@ class Store:
 
     def delete_model(self, model_id: str) -> None:
         _registry.delete_model(self.db, model_id)
-
-
-def _delete_run_rows(conn: Connection, run_ids: list[str]) -> int:
-    """Delete runs and the rows that belong to them (tags, properties, metrics, artifacts, log chunks)."""
-    deleted = 0
-    for chunk in chunks(run_ids):
-        series_ids = select(series_t.c.id).where(series_t.c.run_id.in_(chunk)).scalar_subquery()
-        conn.execute(delete(point_t).where(point_t.c.series_id.in_(series_ids)))
-        for table in (series_t, tag_t, prop_t, artifact_t, log_t):
-            conn.execute(delete(table).where(table.c.run_id.in_(chunk)))
-        deleted += conn.execute(delete(run_t).where(run_t.c.id.in_(chunk))).rowcount
-    return deleted
 
 
 _stores: dict[str, Store] = {}
