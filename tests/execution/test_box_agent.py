@@ -128,6 +128,12 @@ class Fleet:
             )
 
         wait_until(ready, timeout, f"{len(run_ids)} runs to be Running and heart-beating")
+        # Past their start (imports, store open): what is held from here on is held, not a slow start.
+        wait_until(
+            lambda: all(logged_so_far(self.ws[self.runs[r]], r) >= 1 for r in run_ids),
+            timeout,
+            "every script to have logged",
+        )
 
     def close(self) -> None:
         for run_id in self.runs:
