@@ -32,7 +32,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -145,8 +145,7 @@ class Bench:
             now = self.now()
             recs = self.store.get_runs_by_id(run_ids)
             return all(
-                r.status == RunStatus.RUNNING and r.heartbeat_at is not None and now - r.heartbeat_at < 15
-                for r in recs
+                r.status == RunStatus.RUNNING and r.heartbeat_at is not None and now - r.heartbeat_at < 15 for r in recs
             )
 
         _wait(ready, timeout, f"{len(run_ids)} runs Running and heart-beating", 0.5)
@@ -190,10 +189,8 @@ class Bench:
             for pid, out in ((rec.owner_pid, sup), (rec.pid, scr)):
                 if pid is None:
                     continue
-                try:
+                with suppress(psutil.Error):
                     out.append(psutil.Process(pid).memory_full_info().uss / 2**20)
-                except psutil.Error:
-                    pass
         return {
             "supervisor_uss_mib": round(statistics.mean(sup), 1) if sup else 0.0,
             "script_uss_mib": round(statistics.mean(scr), 1) if scr else 0.0,
@@ -242,7 +239,7 @@ class Bench:
         from runtui.status import RunStatus
 
         out = []
-        for i, run_id in enumerate(run_ids):
+        for _i, run_id in enumerate(run_ids):
             other = hosts[(hosts.index(self.runs[run_id]) + 1) % len(hosts)] if len(hosts) > 1 else self.viewer
             viewer = Workspace._from(self.ws(other))
             started = time.monotonic()
@@ -267,10 +264,8 @@ class Bench:
             for rec in self.store.get_runs_by_id(list(self.runs)):
                 for pid in (rec.pid, rec.owner_pid):
                     if pid:
-                        try:
+                        with suppress(psutil.Error):
                             psutil.Process(pid).kill()
-                        except psutil.Error:
-                            pass
 
 
 def stats(values: list[float]) -> dict[str, float]:
