@@ -184,7 +184,8 @@ class Bench:
     def memory(self, run_ids: list[str]) -> dict[str, float]:
         import psutil
 
-        sup, scr = [], []
+        sup: list[float] = []
+        scr: list[float] = []
         for rec in self.store.get_runs_by_id(run_ids):
             for pid, out in ((rec.owner_pid, sup), (rec.pid, scr)):
                 if pid is None:
@@ -238,13 +239,17 @@ class Bench:
         from runtui.core.workspace import Workspace
         from runtui.status import RunStatus
 
-        out = []
-        for _i, run_id in enumerate(run_ids):
+        out: list[float] = []
+        for run_id in run_ids:
             other = hosts[(hosts.index(self.runs[run_id]) + 1) % len(hosts)] if len(hosts) > 1 else self.viewer
             viewer = Workspace._from(self.ws(other))
             started = time.monotonic()
             Run.get(viewer, run_id).cancel(wait=False)
-            _wait(lambda r=run_id: self.store.get_run(r).status == RunStatus.CANCELED, 60, f"{run_id} Canceled", 0.01)
+
+            def canceled(r: str = run_id) -> bool:
+                return self.store.get_run(r).status == RunStatus.CANCELED
+
+            _wait(canceled, 60, f"{run_id} Canceled", 0.01)
             out.append(time.monotonic() - started)
         return out
 
