@@ -240,17 +240,23 @@ class Bench:
         from runtui.status import RunStatus
 
         out: list[float] = []
+        self.cancel_phases: list[tuple[float, float, float]] = []  # request written, script gone, Canceled
         for run_id in run_ids:
             other = hosts[(hosts.index(self.runs[run_id]) + 1) % len(hosts)] if len(hosts) > 1 else self.viewer
             viewer = Workspace._from(self.ws(other))
+            script = self.store.get_run(run_id).pid
             started = time.monotonic()
             Run.get(viewer, run_id).cancel(wait=False)
+            requested = time.monotonic() - started
+            _wait(lambda: not _alive(script), 60, "the script to exit", 0.005)  # noqa: B023
+            gone = time.monotonic() - started
 
             def canceled(r: str = run_id) -> bool:
                 return self.store.get_run(r).status == RunStatus.CANCELED
 
             _wait(canceled, 60, f"{run_id} Canceled", 0.01)
             out.append(time.monotonic() - started)
+            self.cancel_phases.append((round(requested, 3), round(gone, 3), round(out[-1], 3)))
         return out
 
     def stop_everything(self) -> None:
@@ -271,6 +277,15 @@ class Bench:
                     if pid:
                         with suppress(psutil.Error):
                             psutil.Process(pid).kill()
+
+
+def _alive(pid: int | None) -> bool:
+    import psutil
+
+    try:
+        return pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def stats(values: list[float]) -> dict[str, float]:
@@ -361,6 +376,8 @@ def many_boxes(bench: Bench, hosts_n: int, total: int) -> dict[str, Any]:
 
         latencies = bench.cancel_all(runs, hosts)
         result["cancel"] = stats(latencies)
+        slow = [p for p in bench.cancel_phases if p[2] > 1.0]
+        result["cancel_over_1s_phases"] = slow  # (request written, script gone, Canceled), seconds
         print(f"cross-host cancel: {result['cancel']}", flush=True)
         return result
     finally:

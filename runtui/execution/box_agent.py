@@ -40,7 +40,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,10 @@ CALL_RETRY_S = 60.0  # how long the agent retries a call whose connection droppe
 BEAT_COALESCE_S = 0.2  # heartbeats that arrive within this window go out in one UPDATE
 STATUS_POLL_S = 2.0  # the agent reads its runs' statuses at least this often, even without a notification
 STATUS_COALESCE_S = 0.1  # at most ~10 status reads a second per box, however busy the change feed is
-SUPERVISOR_STATUS_POLL_S = 30.0  # a supervisor linked to an agent re-reads on its own only this rarely
+# Calls on a cancel's path: run before bulk writes (log chunks, sampled metrics) waiting for the connection.
+URGENT_CALLS = frozenset({"get_run", "get_runs_by_id", "set_status", "set_statuses", "update_run", "descendants"})
+SUPERVISOR_STATUS_POLL_S = 10.0  # a supervisor linked to an agent re-reads on its own only this rarely
+SLOW_CALL_S = 2.0
 _HEADER = struct.Struct("!I")
 MAX_MESSAGE = 256 * 1024 * 1024
 
@@ -190,7 +193,9 @@ class Agent:
         self.host = host
         self.idle_s = idle_s
         self._store: Store | None = None
-        self._store_lock = threading.Lock()  # one call at a time on the one connection
+        self._turns = threading.Condition()  # one call at a time on the one connection (see _turn)
+        self._busy = False
+        self._urgent_waiting = 0
         self._lock = threading.Lock()
         self._clients: set[_Client] = set()
         self._pending_beats: set[str] = set()
@@ -209,15 +214,42 @@ class Agent:
             self._store = open_store(self.url)
         return self._store
 
-    def call(self, fn: Callable[[Store], Any]) -> Any:
+    @contextlib.contextmanager
+    def _turn(self, urgent: bool) -> Iterator[None]:
+        """The connection, one caller at a time; urgent callers (statuses: a cancel is waiting) go first."""
+        with self._turns:
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                while self._busy or (not urgent and self._urgent_waiting):
+                    self._turns.wait()
+            finally:
+                if urgent:
+                    self._urgent_waiting -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._busy = False
+                self._turns.notify_all()
+
+    def call(self, fn: Callable[[Store], Any], *, urgent: bool = False) -> Any:
         """Run `fn(store)` on the agent's connection; a dropped connection is retried for up to CALL_RETRY_S."""
         delay = 0.05
         give_up = time.monotonic() + CALL_RETRY_S
         while True:
             try:
-                with self._store_lock:
+                queued = time.monotonic()
+                with self._turn(urgent):
                     self.calls += 1
-                    return fn(self._get_store())
+                    started = time.monotonic()
+                    try:
+                        return fn(self._get_store())
+                    finally:
+                        done = time.monotonic()
+                        if done - queued > SLOW_CALL_S:  # diagnostics: a box whose one connection is a bottleneck
+                            _log(f"slow store call: waited {started - queued:.2f} s, ran {done - started:.2f} s")
             except Exception as exc:
                 if not _is_connection_error(exc) or time.monotonic() > give_up or self._stop.is_set():
                     raise
@@ -256,7 +288,7 @@ class Agent:
             ids = sorted({r for c in clients for r in c.runs})
             if ids:
                 try:
-                    records = self.call(lambda s, ids=ids: s.get_runs_by_id(ids))  # type: ignore[misc]
+                    records = self.call(lambda s, ids=ids: s.get_runs_by_id(ids), urgent=True)  # type: ignore[misc]
                 except Exception as exc:
                     _log(f"reading {len(ids)} run statuses failed: {exc}")
                     records = None
@@ -310,7 +342,8 @@ class Agent:
             name, call_args, call_kwargs = args
             if name.startswith("_"):
                 raise AttributeError(f"the box agent does not run private store methods ({name})")
-            return self.call(lambda s: getattr(s, name)(*call_args, **call_kwargs))
+            urgent = name in URGENT_CALLS
+            return self.call(lambda s: getattr(s, name)(*call_args, **call_kwargs), urgent=urgent)
         if op == "clock":
             return self.call(store_now)
         if op == "ping":
