@@ -151,35 +151,47 @@ class Bench:
         _wait(ready, timeout, f"{len(run_ids)} runs Running and heart-beating", 0.5)
         _wait(lambda: all(self.logged(r) >= 1 for r in run_ids), timeout, "every script to have logged", 0.5)
 
-    def connections(self, host: str | None = None) -> list[tuple[str, int, Any]]:
+    def connections(self, host: str | None = None) -> list[tuple[str, int, Any, str]]:
         from sqlalchemy import text
 
         pattern = f"runtui:%@{host}" if host else "runtui:%"
         with self.admin.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT application_name, pid, backend_start FROM pg_stat_activity "
+                    "SELECT application_name, pid, backend_start, coalesce(state, '') FROM pg_stat_activity "
                     "WHERE application_name LIKE :p AND pid <> pg_backend_pid()"
                 ),
                 {"p": pattern},
             ).all()
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def window(self, hosts: list[str], seconds: float = 3.0) -> dict[str, dict[str, int]]:
-        """Per host: connections held through the whole window, and the most seen at one sample."""
+    def window(self, hosts: list[str], seconds: float = 3.0) -> dict[str, Any]:
+        """Per host: connections held through the whole window (in any state, and idle at every sample), and the
+        most seen at one sample (short-lived ones included)."""
         held: dict[str, set[Any]] = {}
+        idle: dict[str, set[Any]] = {}
         peak: dict[str, int] = {h: 0 for h in hosts}
         deadline = time.monotonic() + seconds
         while True:
             rows = self.connections()
             for h in hosts:
-                mine = {r for r in rows if r[0].endswith(f"@{h}")}
+                mine = {r[:3] for r in rows if r[0].endswith(f"@{h}")}
+                quiet = {r[:3] for r in rows if r[0].endswith(f"@{h}") and r[3] == "idle"}
                 held[h] = mine if h not in held else held[h] & mine
+                idle[h] = quiet if h not in idle else idle[h] & quiet
                 peak[h] = max(peak[h], len(mine))
             if time.monotonic() > deadline:
                 break
             time.sleep(0.05)  # a sampling interval
-        return {h: {"held": len(held[h]), "peak": peak[h]} for h in hosts}
+        return {
+            h: {
+                "held": len(held[h]),
+                "held_idle": len(idle[h]),
+                "held_roles": sorted(a.split("@")[0] for a, _, _ in held[h]),
+                "peak": peak[h],
+            }
+            for h in hosts
+        }
 
     def memory(self, run_ids: list[str]) -> dict[str, float]:
         import psutil
@@ -352,6 +364,10 @@ def many_boxes(bench: Bench, hosts_n: int, total: int) -> dict[str, Any]:
             "submit_s": round(submitted_s, 1),
             "all_beating_s": round(ready_s, 1),
             "held_per_box_max": max(w["held"] for w in window.values()),
+            "held_idle_per_box_max": max(w["held_idle"] for w in window.values()),
+            "held_roles_beyond_agent": sorted(
+                {r for w in window.values() for r in w["held_roles"] if r not in ("runtui:agent", "runtui:listen")}
+            ),
             "held_total": sum(w["held"] for w in window.values()),
             "peak_per_box_max": max(w["peak"] for w in window.values()),
             "peak_total_max_of_boxes_sum": sum(w["peak"] for w in window.values()),

@@ -58,9 +58,8 @@ CALL_TIMEOUT_S = 300.0  # a store call waits its turn on the agent's one connect
 CALL_RETRY_S = 60.0  # how long the agent retries a call whose connection dropped (a server restart)
 BEAT_COALESCE_S = 0.2  # heartbeats that arrive within this window go out in one UPDATE
 STATUS_POLL_S = 2.0  # the agent reads its runs' statuses at least this often, even without a notification
-STATUS_COALESCE_S = 0.1  # at most ~10 status reads a second per box, however busy the change feed is
-# Calls on a cancel's path: run before bulk writes (log chunks, sampled metrics) waiting for the connection.
-URGENT_CALLS = frozenset({"get_run", "get_runs_by_id", "set_status", "set_statuses", "update_run", "descendants"})
+STATUS_COALESCE_S = 0.05  # at most ~20 status reads a second per box, however busy the change feed is
+BULK_CALLS = frozenset({"write_metrics"})  # the sampled sys/... metrics: these wait for everything else
 SUPERVISOR_STATUS_POLL_S = 10.0  # a supervisor linked to an agent re-reads on its own only this rarely
 SLOW_CALL_S = 2.0
 _HEADER = struct.Struct("!I")
@@ -307,12 +306,12 @@ class Agent:
                     req_id, op, args = recv_msg(client.sock)
                 except (EOFError, OSError, pickle.UnpicklingError, ValueError):
                     return
-                try:
-                    result = self._handle(client, op, args)
-                    reply: Any = (req_id, True, result)
-                except Exception as exc:
-                    reply = (req_id, False, _picklable(exc))
-                if not client.send(reply):
+                if op == "call":
+                    # In a thread of its own: a supervisor's status read must not queue behind its own log copy.
+                    threading.Thread(
+                        target=self._answer, args=(client, req_id, op, args), name="call", daemon=True
+                    ).start()
+                elif not self._answer(client, req_id, op, args):
                     return
         finally:
             with self._lock:
@@ -320,6 +319,16 @@ class Agent:
                 self._last_client_left = time.monotonic()
             with contextlib.suppress(OSError):
                 client.sock.close()
+
+    def _answer(self, client: _Client, req_id: int, op: str, args: Any) -> bool:
+        try:
+            reply: Any = (req_id, True, self._handle(client, op, args))
+        except Exception as exc:
+            reply = (req_id, False, _picklable(exc))
+        try:
+            return client.send(reply)
+        except Exception as exc:  # a result that cannot be pickled: say so instead of leaving the caller waiting
+            return client.send((req_id, False, _picklable(RuntimeError(f"unpicklable result: {exc}"))))
 
     def _handle(self, client: _Client, op: str, args: Any) -> Any:
         if op == "watch":
@@ -342,7 +351,7 @@ class Agent:
             name, call_args, call_kwargs = args
             if name.startswith("_"):
                 raise AttributeError(f"the box agent does not run private store methods ({name})")
-            urgent = name in URGENT_CALLS
+            urgent = name not in BULK_CALLS  # statuses, child runs, the log copy: a cancel may wait on them
             return self.call(lambda s: getattr(s, name)(*call_args, **call_kwargs), urgent=urgent)
         if op == "clock":
             return self.call(store_now)

@@ -189,13 +189,17 @@ def connections(admin: Engine, host: str) -> list[tuple[str, int, Any, str, str]
 
 
 def held_connections(admin: Engine, hosts: list[str], seconds: float = 3.0) -> dict[str, set[tuple[str, int]]]:
-    """Per host, the connections seen during a whole window of `seconds` (held, not opened for one transaction)."""
-    first = {h: {(a, p, b) for a, p, b, _, _ in connections(admin, h)} for h in hosts}
+    """Per host, the connections held idle through a whole window of `seconds`: open and doing nothing at every
+    sample (a connection in a transaction is at work; one opened for a single transaction is gone by the next)."""
+
+    def idle(h: str) -> set[tuple[str, int, Any]]:
+        return {(a, p, b) for a, p, b, state, _ in connections(admin, h) if state == "idle"}
+
+    seen = {h: idle(h) for h in hosts}
     deadline = time.monotonic() + seconds
-    seen = dict(first)
     while time.monotonic() < deadline:
         for h in hosts:
-            seen[h] = seen[h] & {(a, p, b) for a, p, b, _, _ in connections(admin, h)}
+            seen[h] = seen[h] & idle(h)
         time.sleep(0.1)  # sampling pg_stat_activity, not waiting for anything
     return {h: {(a, p) for a, p, _ in seen[h]} for h in hosts}
 
