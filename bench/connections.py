@@ -41,6 +41,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+MIN_FREE_BYTES = 3 * 2**30
 SCRIPT = """
 import time
 from runtui.core.run import Run
@@ -109,11 +110,15 @@ class Bench:
     def submit(self, host: str, count: int) -> list[str]:
         from runtui.execution.launch import submit_run
 
+        import psutil
+
         ws = self.ws(host)
         out = []
         os.environ["RUNTUI_HOST"] = host
         try:
             for _ in range(count):
+                if psutil.virtual_memory().available < MIN_FREE_BYTES:  # a shared machine: never push it into OOM
+                    raise MemoryError(f"stopped at {len(self.runs)} runs: less than 3 GiB of memory left")
                 rec = submit_run(
                     self.store,
                     ws,
