@@ -108,9 +108,9 @@ class Bench:
         return config.resolve(path=self.base / host, store_url=self.url)
 
     def submit(self, host: str, count: int) -> list[str]:
-        from runtui.execution.launch import submit_run
-
         import psutil
+
+        from runtui.execution.launch import submit_run
 
         ws = self.ws(host)
         out = []
