@@ -58,7 +58,7 @@ CALL_TIMEOUT_S = 300.0  # a store call waits its turn on the agent's one connect
 CALL_RETRY_S = 60.0  # how long the agent retries a call whose connection dropped (a server restart)
 BEAT_COALESCE_S = 0.2  # heartbeats that arrive within this window go out in one UPDATE
 STATUS_POLL_S = 2.0  # the agent reads its runs' statuses at least this often, even without a notification
-STATUS_COALESCE_S = 0.05  # at most ~20 status reads a second per box, however busy the change feed is
+STATUS_COALESCE_S = 0.1  # at most ~10 status reads a second per box, however busy the change feed is
 BULK_CALLS = frozenset({"write_metrics"})  # the sampled sys/... metrics: these wait for everything else
 SUPERVISOR_STATUS_POLL_S = 10.0  # a supervisor linked to an agent re-reads on its own only this rarely
 SLOW_CALL_S = 2.0
@@ -269,7 +269,8 @@ class Agent:
             if not ids:
                 continue
             try:
-                self.call(lambda s, ids=ids: s.heartbeat(ids, now=store_now(s)))  # type: ignore[misc]
+                beat = lambda s, ids=ids: s.heartbeat(ids, now=store_now(s))  # noqa: E731
+                self.call(beat, urgent=True)
             except Exception as exc:
                 _log(f"heart-beating {len(ids)} runs failed: {exc}")
                 with self._lock:
