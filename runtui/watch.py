@@ -13,7 +13,8 @@ Sources:
 - `PollWatcher`: calls a cheap function at an interval and wakes waiters when its result changes; for stores
   without a file it polls the store's revision counter.
 
-- `PgListenWatcher`: PostgreSQL LISTEN/NOTIFY on the change feed, with a slow revision poll as the fallback.
+- `PgListenWatcher`: PostgreSQL LISTEN/NOTIFY on the change feed, with a slow revision poll as the fallback;
+  without LISTEN (PgBouncer in transaction mode, `RUNTUI_PGBOUNCER=1` / `RUNTUI_PG_LISTEN=0`) a `PollWatcher`.
 
 `store_watcher(url)` picks one by URL scheme; `register_store_watcher(scheme, factory)` plugs in others.
 watchfiles is imported only when a FileWatcher starts, psycopg only when a PgListenWatcher does.
@@ -389,9 +390,12 @@ class PgListenWatcher(Watcher):
 
         # Keepalives and a TCP user timeout: a silently cut network shows up as an error within seconds,
         # instead of a LISTEN that waits forever on a dead socket.
+        from runtui.pg_settings import application_name
+
         conn = psycopg.connect(
             libpq_url(self.url),
             autocommit=True,
+            application_name=application_name("listen"),
             connect_timeout=CONNECT_TIMEOUT_S,
             keepalives=1,
             keepalives_idle=10,
@@ -511,7 +515,9 @@ class PgListenWatcher(Watcher):
 def log_watcher(url: str, run_id: str, poll_interval: float = 1.0) -> Watcher | None:
     """A started watcher that also wakes when a chunk of `run_id`'s log reaches the PostgreSQL store at `url`;
     None for other stores (or without psycopg), where the caller's own poll has to do."""
-    if not url.startswith("postgresql"):
+    from runtui.pg_settings import listen_enabled
+
+    if not url.startswith("postgresql") or not listen_enabled():
         return None
     try:
         import psycopg  # noqa: F401
@@ -521,7 +527,14 @@ def log_watcher(url: str, run_id: str, poll_interval: float = 1.0) -> Watcher | 
 
 
 def pg_watcher(url: str, poll_interval: float) -> Watcher:
-    """The store watcher for PostgreSQL URLs (registered in `runtui.watch`)."""
+    """The store watcher for PostgreSQL URLs (registered in `runtui.watch`).
+
+    Behind PgBouncer in transaction mode (RUNTUI_PGBOUNCER=1) or with RUNTUI_PG_LISTEN=0 there is no session to
+    LISTEN on: the store revision is polled instead (every 0.25 s at most), through short transactions."""
+    from runtui.pg_settings import listen_enabled
+
+    if not listen_enabled():
+        return _revision_watcher(url, min(poll_interval, REVISION_POLL_S))
     try:
         import psycopg  # noqa: F401
     except ImportError:

@@ -51,6 +51,7 @@ LEAVES = {
     "runtui.identity",
     "runtui.config",
     "runtui.terminal_text",
+    "runtui.pg_settings",
 }
 ALLOWED: dict[str, set[str]] = {
     "models": set(),  # runtui/models.py: the SQLModel tables (sqlmodel only)

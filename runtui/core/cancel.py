@@ -24,13 +24,13 @@ def _owned_here(rec: RunRecord) -> bool:
     return rec.host == current_host() and rec.owner_pid == me.pid and me.matches(rec.owner_create_time)
 
 
-def _nobody_acts(rec: RunRecord) -> bool:
-    """True when no owner will ever act on a request for this run."""
+def _nobody_acts(rec: RunRecord, now: float) -> bool:
+    """True when no owner will ever act on a request for this run (`now`: the store's clock, see liveness)."""
     from runtui.execution.liveness import owner_alive
 
     if rec.owner_pid is None and rec.status in (RunStatus.NOT_STARTED, RunStatus.QUEUED):
         return True  # never picked up (a submitted run is handed to its supervisor while Queued: see launch.py)
-    return owner_alive(rec) is False
+    return owner_alive(rec, now=now) is False
 
 
 def cancel_runs(store: Store, run_id: str) -> bool:
@@ -39,6 +39,9 @@ def cancel_runs(store: Store, run_id: str) -> bool:
     if root.status.is_terminal:
         return False
     records = [root, *store.descendants(run_id)]
+    from runtui.execution.liveness import store_now
+
+    now = store_now(store)  # heartbeats are judged by the database's clock on PostgreSQL
     changes: list[StatusChange] = []
     orphans: list[RunRecord] = []
     for rec in records:
@@ -50,7 +53,7 @@ def cancel_runs(store: Store, run_id: str) -> bool:
             agent().flush_all()
             agent().release(rec.id)
             changes.append(StatusChange(rec.id, RunStatus.CANCELED, only_from=_LIVE))
-        elif _nobody_acts(rec):
+        elif _nobody_acts(rec, now):
             changes.append(StatusChange(rec.id, RunStatus.CANCELED, only_from=_LIVE))
             if rec.kind == "submitted" and rec.pid is not None:
                 orphans.append(rec)

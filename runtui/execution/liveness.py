@@ -2,7 +2,9 @@
 
 On the owner's host the answer is exact: the owner pid exists and its create time matches the recorded one
 (a reused pid does not count). From another host, or when no owner was recorded, the run's heartbeat decides:
-owners heart-beat every few seconds, so a heartbeat older than `stale_after` means the owner is gone.
+owners heart-beat every few seconds, so a heartbeat older than `stale_after` means the owner is gone. On
+PostgreSQL heartbeats are stamped with the database's clock and their age is taken against it too
+(`store_now`), so boxes whose clocks disagree do not flap between NotResponding and Running.
 
 `sweep_lost_runs` marks live runs whose owner is gone `NotResponding` (and a NotResponding run whose owner is
 back `Running` again); `finalize_lost` ends a lost run as `Failed` with the error "owner process lost".
@@ -53,6 +55,13 @@ def _live(store: Store, run_ids: Iterable[str] | None) -> list[RunRecord]:
     return list(store.query_runs(statuses=statuses))
 
 
+def store_now(store: Store) -> float:
+    """The clock heartbeats are judged by: the database's on PostgreSQL, this host's on SQLite."""
+    from runtui.execution.box_agent import store_now as now_of
+
+    return now_of(store)
+
+
 def sweep_lost_runs(
     store: Store,
     *,
@@ -67,7 +76,10 @@ def sweep_lost_runs(
     again goes back to Running.
     """
     changed: list[RunRecord] = []
-    for rec in _live(store, run_ids):
+    records = _live(store, run_ids)
+    if now is None and records:
+        now = store_now(store)
+    for rec in records:
         alive = owner_alive(rec, now=now, stale_after=stale_after)
         if alive is None:
             continue
@@ -116,7 +128,7 @@ def finalize_lost(
     rec = store.get_run(run_id)
     if rec.status.is_terminal:
         return rec, False
-    if not force and owner_alive(rec, stale_after=stale_after) is True:
+    if not force and owner_alive(rec, now=store_now(store), stale_after=stale_after) is True:
         raise RuntuiError(
             f"run {run_id} still has a live owner (pid {rec.owner_pid} on {rec.host}); cancel it instead, "
             f"or finalize with force"

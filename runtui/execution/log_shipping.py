@@ -1,7 +1,7 @@
 """Copying a run's log file into a shared store, so that other hosts can tail it (`log_source.StoreLogSource`).
 
 The supervisor of a run on a non-SQLite store starts a `LogShipper` on the run's `logs/output.log`. A thread
-looks at the file every `interval` seconds and appends what is new to the store (`Store.append_log`) in chunks
+looks at the file every `interval` seconds (1 s) and appends what is new to the store (`Store.append_log`) in chunks
 of at most `chunk_bytes`, so a chatty script costs a few transactions a second, not one per line. Before the
 supervisor sets the run's final status it calls `finish()`, which copies the rest: a reader on another host that
 sees the final status and reads once more has the whole log (up to the cap).
@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from runtui.store import Store
 
-DEFAULT_INTERVAL_S = 0.5
+# Once a second: on PostgreSQL every chunk goes through the box's one agent connection, shared by all its runs.
+DEFAULT_INTERVAL_S = 1.0
 DEFAULT_CHUNK_BYTES = 256 * 1024
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 FINISH_DEADLINE_S = 30.0  # finish() gives up on an unreachable store after this long: the final status matters more

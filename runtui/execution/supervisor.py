@@ -168,13 +168,13 @@ class Supervisor:
     # ------------------------------------------------------------------ the run
 
     def run(self) -> int:
+        from runtui.execution.box_agent import supervisor_store
         from runtui.execution.process_tree import ProcessTree, Reaper, set_child_subreaper
-        from runtui.store import open_store
 
         if not set_child_subreaper():
             log("could not become a child subreaper; orphaned grandchildren may escape supervision")
         self._install_signals()
-        self.store = open_store(self.spec.store_url)
+        self.store = supervisor_store(self.spec.store_url)  # PostgreSQL: through the box agent
         self.tree = ProcessTree()
         self.reaper = Reaper()
         try:
@@ -206,8 +206,8 @@ class Supervisor:
         )
 
     def _supervise(self) -> None:
+        from runtui.execution.box_agent import supervisor_watcher
         from runtui.execution.process_tree import self_identity
-        from runtui.watch import store_watcher
 
         me = self_identity()
         rec, changed = self.store.set_status(
@@ -220,7 +220,7 @@ class Supervisor:
         if not changed:
             self._not_started(rec.status)
             return
-        watcher = store_watcher(self.spec.store_url)
+        watcher = supervisor_watcher(self.spec.store_url, self.run_id, self.store)
         sub = self._sub = watcher.subscribe()
         watcher.add_listener(self.poke)
         try:
@@ -314,7 +314,8 @@ class Supervisor:
         now = time.monotonic()
         next_beat = now + self.spec.heartbeat_interval
         next_sample = now + self.spec.sample_interval
-        next_check = now + STATUS_POLL_S
+        poll_s = getattr(sub.watcher, "status_poll_s", STATUS_POLL_S)  # the box agent polls for the whole box
+        next_check = now + poll_s
         try:
             while True:
                 self.reaper.reap()
@@ -327,7 +328,7 @@ class Supervisor:
                     return
                 now = time.monotonic()
                 if sub.changed() or now >= next_check:
-                    next_check = now + STATUS_POLL_S
+                    next_check = now + poll_s
                     current = self._safely("reading the run's status", self._status)
                     if current in (S.CANCEL_REQUESTED, S.CANCELED):
                         self._cancel(None)

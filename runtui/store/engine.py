@@ -3,6 +3,10 @@
 SQLite: WAL journal, a busy timeout, writes in `BEGIN IMMEDIATE` (so a writer waits for the lock up front,
 instead of failing on upgrade from a read lock), retries with backoff on the rare `SQLITE_BUSY` that escapes
 the busy handler. PostgreSQL: a plain pool; the change feed's single counter row serialises writers briefly.
+Many boxes on one PostgreSQL (docs/architecture.md, "Many boxes"): `RUNTUI_PG_POOL=null` opens a connection per
+transaction and holds none idle (supervisors set it for their scripts), `RUNTUI_PG_POOL=N` holds at most N;
+`RUNTUI_PGBOUNCER=1` turns psycopg's server-side prepared statements off (PgBouncer in transaction mode hands
+each transaction to any server connection); see `runtui.pg_settings`.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from runtui.errors import StoreError, ValidationError
+from runtui.pg_settings import POOL_ENV, application_name, behind_pgbouncer
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_S = 30.0
+POOL_WAIT_S = 300.0  # a bounded pool (RUNTUI_PG_POOL=N) queues its callers rather than failing them
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -96,11 +102,37 @@ def get_engine(url: str) -> Engine:
                 )
                 _configure_sqlite(engine)
             else:
-                engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=8)
+                engine = create_engine(url, **postgresql_engine_options(url))
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StoreError(f"cannot open store {redact(url)}: {exc}") from exc
         _engines[url] = engine
         return engine
+
+
+def postgresql_engine_options(url: str) -> dict[str, Any]:
+    """Pool and connection settings for a PostgreSQL engine, from RUNTUI_PG_POOL / RUNTUI_PGBOUNCER."""
+    from sqlalchemy.pool import NullPool
+
+    connect_args: dict[str, Any] = {}
+    if "application_name" not in make_url(url).query:
+        connect_args["application_name"] = application_name()
+    if behind_pgbouncer():
+        connect_args["prepare_threshold"] = None  # a prepared statement lives on one server connection
+    options: dict[str, Any] = {"connect_args": connect_args}
+    raw = os.environ.get(POOL_ENV, "").strip().lower()
+    if raw in ("null", "none", "0"):
+        options["poolclass"] = NullPool
+    elif raw:
+        try:
+            size = int(raw)
+        except ValueError:
+            raise StoreError(f"{POOL_ENV} must be 'null' or a number of connections, not {raw!r}") from None
+        if size < 0:
+            raise StoreError(f"{POOL_ENV} must be 'null' or a number of connections, not {raw!r}")
+        options.update(pool_pre_ping=True, pool_size=size, max_overflow=0, pool_timeout=POOL_WAIT_S)
+    else:
+        options.update(pool_pre_ping=True, pool_size=4, max_overflow=8)
+    return options
 
 
 def dispose_engine(url: str) -> None:

@@ -29,7 +29,7 @@ def gc(args: argparse.Namespace) -> int:
     Owners on this host are checked by pid; runs of other hosts by their heartbeats (nothing of another host is
     ever signalled). First, NotResponding runs whose owner heart-beats again go back to Running.
     """
-    from runtui.execution.liveness import finalize_lost, owner_alive, sweep_lost_runs
+    from runtui.execution.liveness import finalize_lost, owner_alive, store_now, sweep_lost_runs
     from runtui.status import RunStatus
 
     ws = workspace(args)
@@ -39,7 +39,8 @@ def gc(args: argparse.Namespace) -> int:
             if rec.status == RunStatus.RUNNING:
                 sys.stdout.write(f"{rec.status.value}  {rec.id}  (its owner is alive again)\n")
     live = list(store.query_runs(statuses=[s for s in RunStatus if s.is_live]))
-    lost = [r for r in live if owner_alive(r) is False]
+    now = store_now(store) if live else 0.0  # the database's clock on PostgreSQL, like the heartbeats
+    lost = [r for r in live if owner_alive(r, now=now) is False]
     if not lost:
         out.note(f"nothing to do: {len(live)} live run(s), each with a live owner")
         return 0

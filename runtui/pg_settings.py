@@ -1,0 +1,46 @@
+"""Settings for sharing one PostgreSQL between many boxes (a leaf module: no SQLAlchemy, no psycopg).
+
+Read from the environment when an engine or a watcher is made (see docs/architecture.md, "Many boxes"):
+
+- `RUNTUI_PG_POOL`: unset, a pool of 4 (+8 overflow) per process; `null`, a connection per transaction and none
+  held idle (supervisors set it for themselves and their scripts); `N`, at most N (the box agent uses 1).
+- `RUNTUI_PGBOUNCER=1`: the store is reached through PgBouncer in transaction mode. No server-side prepared
+  statements, and no LISTEN (a LISTEN needs a session of its own): watchers poll the store revision instead.
+- `RUNTUI_PG_LISTEN=0`: no LISTEN either, without the rest (a proxy that drops notifications).
+- `RUNTUI_BOX_AGENT=0`: supervisors talk to the store themselves instead of through the box agent.
+- every connection carries `application_name=runtui:<role>@<host>` (role from `RUNTUI_PG_ROLE`, default `sdk`).
+"""
+
+from __future__ import annotations
+
+import os
+
+POOL_ENV = "RUNTUI_PG_POOL"
+PGBOUNCER_ENV = "RUNTUI_PGBOUNCER"
+LISTEN_ENV = "RUNTUI_PG_LISTEN"
+ROLE_ENV = "RUNTUI_PG_ROLE"
+AGENT_ENV = "RUNTUI_BOX_AGENT"
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def behind_pgbouncer() -> bool:
+    return os.environ.get(PGBOUNCER_ENV, "").strip().lower() in _TRUE
+
+
+def listen_enabled() -> bool:
+    """False behind PgBouncer (transaction mode has no sessions to LISTEN on) or with RUNTUI_PG_LISTEN=0."""
+    return not behind_pgbouncer() and os.environ.get(LISTEN_ENV, "").strip().lower() not in _FALSE
+
+
+def agent_enabled() -> bool:
+    return os.environ.get(AGENT_ENV, "").strip().lower() not in _FALSE
+
+
+def application_name(role: str | None = None) -> str:
+    """`runtui:<role>@<host>`, cut to PostgreSQL's 63 bytes: how pg_stat_activity tells runtui's connections apart."""
+    from runtui.identity import current_host
+
+    role = role or os.environ.get(ROLE_ENV) or "sdk"
+    return f"runtui:{role}@{current_host()}".encode()[:63].decode("utf-8", errors="ignore")
