@@ -852,7 +852,7 @@ class Store:
                     s = series[name] = MetricSeries(run_id, name, kind)
                 s.steps.append(step)
                 if kind == "scalar":
-                    s.values.append(value if value is not None else decode_special_float(text))
+                    s.values.append(scalar_point(value, text))
                 else:
                     s.values.append(json.loads(text) if text is not None and kind != "text" else text)
                 s.times.append(t)
@@ -963,6 +963,21 @@ def decode_special_float(text: str | None) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+def scalar_point(value: float | None, text: str | None) -> Any:
+    """A scalar point as logged: the SDK keeps an int's or bool's exact literal ("7", "True") as its text next to
+    the float, so Azure-style get_metrics returns ints and bools; "None" is a null value, "nan"/"inf" floats."""
+    if text is None:
+        return value
+    if value is None:
+        return decode_special_float(text)
+    if text in ("True", "False"):
+        return text == "True"
+    try:
+        return int(text)
+    except ValueError:
+        return value
 
 
 _stores: dict[str, Store] = {}
