@@ -9,7 +9,6 @@ and records a row in the store's `model` table (see runtui.store: register_model
 from __future__ import annotations
 
 import builtins
-
 import os
 import re
 import shutil
