@@ -154,8 +154,8 @@ class Experiment:
     @staticmethod
     def from_directory(path: str | os.PathLike[str], auth: Any = None) -> Experiment:
         """The experiment of a project folder: Azure's `.azureml/project.json` or `aml_config/project.json`
-        (its Workspace/Experiment keys; the experiment name by default is the folder's name), in the workspace
-        found from that folder."""
+        (its Experiment key; by default the experiment is named after the folder), in the workspace found from
+        that folder (an Azure or runtui config file in it or a parent), else the one runtui discovers."""
         import json
 
         from runtui.core.workspace import Workspace
@@ -174,7 +174,11 @@ class Experiment:
                     raise ValidationError(f"{candidate} must hold a JSON object")
                 name = str(data.get("Experiment") or data.get("experiment_name") or name)
                 break
-        return Experiment(Workspace.from_config(folder), name)
+        try:
+            ws = Workspace.from_config(folder)
+        except NotFoundError:  # no config file in or above the folder: the workspace runtui discovers
+            ws = Workspace()
+        return Experiment(ws, name)
 
     @classmethod
     def get_docs_url(cls) -> str:
