@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(out.json_text(data, indent=2) + "\n")
             return 0
-        rows = [
+        fields = [
             ("Model", model.id),
             ("Run", model.run_id or "-"),
             ("Experiment", model.experiment_name or "-"),
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             ("Tags", out.format_tags(model.tags) or "-"),
             ("Properties", out.format_tags(dict(model.properties)) or "-"),
         ]
-        sys.stdout.write("".join(f"{label:<12}{out.safe(value)}\n" for label, value in rows))
+        sys.stdout.write("".join(f"{label:<12}{out.safe(value)}\n" for label, value in fields))
         return 0
 
     tags = dict(args.tag) if args.tag else None
