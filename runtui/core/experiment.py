@@ -234,18 +234,16 @@ class Experiment:
             from runtui.store.filters import compile_filter
 
             where = compile_filter(filter)
-        if type is not None:
-            from runtui.store.store import run_t
-
-            kinds = [k for k, azure in AZURE_TYPES.items() if type in (k, azure)]
-            kind_cond = run_t.c.kind.in_(kinds)
-            where = kind_cond if where is None else (where & kind_cond)
+        kind = None
+        if type is not None:  # Azure's type name -> runtui's kind; an unknown type matches nothing, as in Azure
+            kind = next((k for k, azure in AZURE_TYPES.items() if azure is not None and type == azure), type)
         for rec in self.workspace.store.query_runs(
             experiment=self.name,
             top_level_only=not include_children,
             tags=tag_filter,
             properties=prop_filter,
             statuses=statuses,
+            kind=kind,
             where=where,
         ):
             yield Run._from_record(self, rec)

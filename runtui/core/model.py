@@ -198,13 +198,16 @@ class Model:
         or a dict; `properties` likewise; `latest`: only each name's newest version."""
         if name is not None:
             check_model_name(name)
+        props = _pair_query(properties, "properties") or {}
         recs = workspace.store.list_models(
             name=name,
             tags=_pair_query(tags, "tags"),
-            properties=_pair_query(properties, "properties"),
+            properties={k: v for k, v in props.items() if v is not None},
             run_id=run_id,
             latest=latest,
         )
+        key_only = [k for k, v in props.items() if v is None]  # Azure's properties=['key']: the key is set
+        recs = [r for r in recs if all(k in r.properties for k in key_only)]
         if model_framework is not None:
             recs = [r for r in recs if r.framework == model_framework]
         return [Model._of(workspace, r) for r in recs]

@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -47,6 +48,8 @@ _CLOUD_ONLY = (
 )
 # Metric names already validated: the check runs once per name, not once per point.
 _checked_names: set[str] = set()
+# Runs whose refused late points were already reported (once per run and process).
+_warned_refused: set[str] = set()
 
 
 def _make_private_dirs(folder: Path) -> None:
@@ -463,7 +466,19 @@ class Run:
         limit = timeout if timeout is not None else timeout_seconds
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0):
             raise ValidationError(f"flush: timeout_seconds must be a number of seconds >= 0, not {limit!r}")
-        return True if self._writer is None else self._writer.flush(limit)
+        if self._writer is None:
+            return True
+        done = self._writer.flush(limit)
+        refused = self._writer.refused_runs().get(self._id)
+        if refused and self._id not in _warned_refused:
+            # The store takes no points for a finished run (schema v2): say so once, where the user logged them.
+            _warned_refused.add(self._id)
+            warnings.warn(
+                f"runtui: {refused} metric point(s) logged to run {self._id} after it finished were not stored",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return done
 
     def get_metrics(
         self,
