@@ -221,3 +221,25 @@ def test_run_constructor_and_get_context_take_azure_arguments(ws: Workspace) -> 
     offline = Run.get_context(allow_offline=True, used_for_context_manager=True)
     assert offline.id.startswith("OfflineRun_")
     run.complete()
+
+
+def test_bad_input_to_the_new_members(ws: Workspace, tmp_path: Path) -> None:
+    run = Experiment(ws, "bad").start_logging()
+    run.log("kept", 1)
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    with pytest.raises(ValidationError, match="exists and is not a folder"):
+        run.get_all_logs(destination=a_file)
+    with pytest.raises(ValidationError, match="prefix must be a string"):
+        run.download_files(prefix=3)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="metric name"):
+        run.get_metrics(name=3)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="list of names"):
+        run.upload_files("a.txt", [a_file])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="must be a list of values"):
+        run.log_list("l", {"a": 1})
+    with pytest.raises(ValidationError, match="must be a dict"):
+        run.add_properties([("a", 1)])  # type: ignore[arg-type]
+    assert run.get_metrics() == {"kept": 1}  # nothing lost
+    assert run.get_file_names() == []
+    run.complete()
