@@ -11,19 +11,35 @@ from typing import TYPE_CHECKING, Any
 from runtui._version import __version__
 from runtui.status import RunStatus
 
+VERSION = __version__  # azureml.core.VERSION
+
 if TYPE_CHECKING:
+    from runtui.core.environment import Environment
     from runtui.core.experiment import Experiment
+    from runtui.core.model import Model
     from runtui.core.run import Run
     from runtui.core.script_run_config import ScriptRunConfig
     from runtui.core.workspace import Workspace
 
-__all__ = ["Experiment", "Run", "RunStatus", "ScriptRunConfig", "Workspace", "__version__"]
+__all__ = [
+    "VERSION",
+    "Environment",
+    "Experiment",
+    "Model",
+    "Run",
+    "RunStatus",
+    "ScriptRunConfig",
+    "Workspace",
+    "__version__",
+]
 
 _LAZY = {
     "Workspace": "runtui.core.workspace",
     "Experiment": "runtui.core.experiment",
     "Run": "runtui.core.run",
     "ScriptRunConfig": "runtui.core.script_run_config",
+    "Model": "runtui.core.model",
+    "Environment": "runtui.core.environment",
 }
 
 

@@ -80,3 +80,11 @@ class CancelTimeoutError(RuntuiError):
 
 class PermissionDeniedError(RuntuiError, PermissionError):
     """A process that belongs to another user cannot be signalled."""
+
+
+class NotSupportedLocallyError(RuntuiError, NotImplementedError):
+    """An Azure ML member that only has a meaning in the cloud (Key Vault, compute targets, the portal)."""
+
+    def __init__(self, member: str, why: str | None = None) -> None:
+        super().__init__(f"{member} has no local meaning in runtui" + (f": {why}" if why else ""))
+        self.member = member

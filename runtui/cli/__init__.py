@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "run"),
     "gc": ("maintenance", "gc"),
     "sync": ("sync", "run"),
+    "models": ("models", "run"),
     "version": ("maintenance", "version"),
 }
 

@@ -209,5 +209,17 @@ def build_parser() -> Parser:
         help="copy the workspace in DIR (its own store, whatever $RUNTUI_STORE_URL says) instead of the current one",
     )
 
+    p = command(
+        "models",
+        "list registered models",
+        "The local model registry (run.register_model / Model.register).\n"
+        "  runtui models [list] [NAME] [--tag KEY[=VALUE]] [--latest]   every version, newest first\n"
+        "  runtui models show NAME[:VERSION]                            one version (default: the latest)",
+    )
+    p.add_argument("words", nargs="*", metavar="[list|show] NAME[:VERSION]", help="what to list or show")
+    p.add_argument("--tag", action="append", type=key_value, default=[], metavar="KEY[=VALUE]", help="filter")
+    p.add_argument("--latest", action="store_true", help="only each model's newest version")
+    p.add_argument("--json", action="store_true", help="JSON (list: one object per line)")
+
     command("version", "print runtui's version")
     return parser

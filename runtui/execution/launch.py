@@ -147,7 +147,7 @@ def submit_run(
     *,
     experiment: str,
     source_directory: Path,
-    script: str,
+    script: str | None,
     arguments: Sequence[str],
     environment_variables: Mapping[str, str],
     python: str | None,
@@ -157,6 +157,8 @@ def submit_run(
     grace_period: float | None = None,
     sample_interval: float | None = None,
     log_store_max_bytes: int | str | None = None,
+    command: Sequence[str] | None = None,
+    max_run_duration_seconds: float | None = None,
 ) -> RunRecord:
     """Create a Queued run for `script`, snapshot its folder, start its supervisor; returns the run at once."""
     from runtui.store import NewRun
@@ -170,7 +172,12 @@ def submit_run(
     source = source.resolve()
     args = _check_strings(list(arguments) if isinstance(arguments, tuple) else arguments, "arguments")
     env = _check_env(environment_variables)
-    command = build_command(source, script, args, python)
+    # Azure's ScriptRunConfig(command=[...]) (core/script_run_config.py): the command instead of script + arguments.
+    if command is not None:
+        args = _check_strings(list(command), "command")
+        command = [_resolve_python(python) if c in ("python", "python3") and i == 0 else c for i, c in enumerate(args)]
+    else:
+        command = build_command(source, script or "", args, python)
     grace = seconds_setting(GRACE_ENV, grace_period, env, DEFAULT_GRACE_S)
     sample = seconds_setting(SAMPLE_ENV, sample_interval, env, DEFAULT_SAMPLE_S, minimum=0.1)
     log_cap = bytes_setting(LOG_STORE_MAX_ENV, log_store_max_bytes, env, DEFAULT_LOG_STORE_MAX_BYTES)
@@ -219,6 +226,7 @@ def submit_run(
         sample_interval=sample,
         heartbeat_interval=DEFAULT_HEARTBEAT_S,
         log_store_max_bytes=log_cap,
+        max_run_duration_seconds=max_run_duration_seconds,  # enforced by the supervisor (azure-exec's part)
     )
     spec_path = run_dir / SPEC_FILE
     spec.write(spec_path)

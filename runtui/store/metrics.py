@@ -175,9 +175,20 @@ def _copy_rows(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> N
 
 
 def decode_value(kind: str, value: float | None, text: str | None) -> Any:
-    """A stored point back to what was logged."""
+    """A stored point back to what was logged. A scalar point of an int or bool keeps its exact Python literal as
+    its text next to the float ("7", "True": the SDK's Azure-style get_metrics returns ints and bools), a null
+    value is the text "None" (Azure's log(name, None))."""
     if value is not None:
-        return value
+        if text is None or kind != "scalar":
+            return value
+        if text in ("True", "False"):
+            return text == "True"
+        try:
+            return int(text)
+        except ValueError:
+            return value
+    if kind == "scalar" and text == "None":
+        return None
     if kind == "scalar":
         number = decode_special_float(text)
         return text if number is None and text is not None else number

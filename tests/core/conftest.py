@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from process_cleanup import kill_leftover_processes
 
 from runtui import Workspace
 
@@ -13,6 +14,7 @@ def ws(store_url: str, tmp_path: Path) -> Iterator[Workspace]:
     """A workspace whose store is the parametrized SQLite/PostgreSQL store."""
     workspace = Workspace(path=tmp_path / "ws", store_url=store_url)
     yield workspace
+    kill_leftover_processes(workspace.store)  # supervisors and scripts of runs a test submitted
     # Runs a test left open must not outlive its (dropped) store in this process's owner agent.
     from runtui.core.owner import agent
 

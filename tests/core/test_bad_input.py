@@ -54,7 +54,7 @@ def test_metric_names_and_values(ws: Workspace) -> None:
         run.log("s", 1.0, step=-1)
     with pytest.raises(ValidationError, match="holds a object"):
         run.log_list("l", [1, object()])
-    with pytest.raises(ValidationError, match="expected a list"):
+    with pytest.raises(ValidationError, match="must be a list"):
         run.log_list("l", "not a list")
     with pytest.raises(ValidationError, match="must be a list"):
         run.log_table("t", {"a": 1})
@@ -69,13 +69,11 @@ def test_tags_and_properties(ws: Workspace) -> None:
     run.tag("kept", "yes")
     with pytest.raises(ValidationError, match="tag key must be a string"):
         run.tag(5, "x")  # type: ignore[arg-type]
-    with pytest.raises(ValidationError, match="tag value must be a string or a number"):
-        run.tag("k", object())
     with pytest.raises(ValidationError, match="at most 4096"):
         run.tag("k", "v" * 5000)
     with pytest.raises(ValidationError, match="property key must be a string"):
         run.add_properties({1: "x"})  # type: ignore[dict-item]
-    with pytest.raises(ValidationError, match="takes a dict"):
+    with pytest.raises(ValidationError, match="properties must be a dict"):
         run.add_properties(["a"])  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="NUL"):
         run.add_properties({"k": "a\x00b"})
@@ -123,9 +121,9 @@ def test_download_unknown_file(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_script_run_config_bad_arguments() -> None:
-    with pytest.raises(ValidationError, match=r"arguments\[1\] is a int"):
-        ScriptRunConfig(script="train.py", arguments=["--lr", 3])  # type: ignore[list-item]
-    with pytest.raises(ValidationError, match="list of strings, not one string"):
+    with pytest.raises(ValidationError, match=r"arguments\[1\] is a dict"):
+        ScriptRunConfig(script="train.py", arguments=["--lr", {"a": 1}])
+    with pytest.raises(ValidationError, match="must be a list, not one string"):
         ScriptRunConfig(script="train.py", arguments="--lr 3")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="non-empty"):
         ScriptRunConfig(script="")

@@ -80,8 +80,10 @@ def test_child_runs_in_a_loop_and_in_one_batch(ws: Workspace) -> None:
     assert [r.id for r in exp.get_runs()] == [parent.id]
     assert len(list(exp.get_runs(include_children=True))) == 11
     recursive = parent.get_metrics(recursive=True)
-    assert recursive[parent.id] == {}
-    assert sorted(v["i"] for v in recursive.values() if "i" in v) == [0, 1, 2]
+    # Azure drops runs without metrics: only the three children that logged "i" (ints stay ints)
+    assert parent.id not in recursive and len(recursive) == 3
+    assert sorted(v["i"] for v in recursive.values()) == [0, 1, 2]
+    assert all(type(v["i"]) is int for v in recursive.values())
 
 
 def test_create_children_is_one_transaction(ws: Workspace) -> None:
@@ -169,7 +171,8 @@ def test_logging_after_completion_is_refused_by_the_store(ws: Workspace) -> None
     run = Experiment(ws, "late").start_logging()
     run.complete()
     run.log("late_metric", 3.0)
-    run.flush()
+    with pytest.warns(RuntimeWarning, match="1 metric point.* after it finished were not stored"):
+        run.flush()
     assert run.get_metrics(name="late_metric") == {}
 
 
