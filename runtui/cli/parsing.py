@@ -103,7 +103,9 @@ def build_parser() -> Parser:
         "ls",
         "list runs",
         "List runs, newest first: status, name, id, duration, headline metric (the first metric a run logged), "
-        "tags.\n\nBy default: every live run plus the most recent runs (--limit). --all lists every run.\n"
+        "tags.\nChild runs are indented under their parent (a sweep's trials in the order they ran); a child whose\n"
+        "parent is not listed is marked '↳'. --flat lists every run newest first with a PARENT column instead.\n\n"
+        "By default: every live run plus the most recent runs (--limit). --all lists every run.\n"
         "FILTER uses the filter language, e.g. 'status:running tag:best', 'metric:loss<0.1 or exp:mnist'.",
     )
     p.add_argument("filter", nargs="?", metavar="FILTER", help="a filter expression (quote it for the shell)")
@@ -112,7 +114,8 @@ def build_parser() -> Parser:
     p.add_argument(
         "--limit", type=positive_int, default=50, metavar="N", help="recent runs shown without --all (default 50)"
     )
-    p.add_argument("--json", action="store_true", help="one JSON object per line (for scripts)")
+    p.add_argument("--flat", action="store_true", help="newest first with a PARENT column, not as a tree")
+    p.add_argument("--json", action="store_true", help="one JSON object per line (for scripts; with parentRunId)")
 
     p = command("show", "show a run's details", "Show a run's details, tags, properties, metrics and error.")
     p.add_argument("run", metavar="RUN")

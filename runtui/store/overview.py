@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
-from runtui.status import TERMINAL, RunStatus
+from runtui.status import LIVE_VALUES, RunStatus
 from runtui.store.records import MetricSeries, RunRecord
 from runtui.store.store import (
     RUN_COLUMNS,
@@ -30,8 +30,6 @@ from runtui.store.store import (
     run_t,
     summary_t,
 )
-
-LIVE_VALUES = [s.value for s in RunStatus if s not in TERMINAL]
 
 
 @dataclass(frozen=True, slots=True)

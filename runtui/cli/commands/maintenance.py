@@ -30,7 +30,7 @@ def gc(args: argparse.Namespace) -> int:
     ever signalled). First, NotResponding runs whose owner heart-beats again go back to Running.
     """
     from runtui.execution.liveness import finalize_lost, owner_alive, sweep_lost_runs
-    from runtui.status import RunStatus
+    from runtui.status import LIVE, RunStatus
 
     ws = workspace(args)
     store = ws.store
@@ -38,7 +38,7 @@ def gc(args: argparse.Namespace) -> int:
         for rec in sweep_lost_runs(store):
             if rec.status == RunStatus.RUNNING:
                 sys.stdout.write(f"{rec.status.value}  {rec.id}  (its owner is alive again)\n")
-    live = list(store.query_runs(statuses=[s for s in RunStatus if s.is_live]))
+    live = list(store.query_runs(statuses=sorted(LIVE)))
     lost = [r for r in live if owner_alive(r) is False]
     if not lost:
         out.note(f"nothing to do: {len(live)} live run(s), each with a live owner")
