@@ -54,7 +54,8 @@ def encode_pieces(pieces: Iterable[Piece], now: float) -> Iterator[str]:
     """
     from json.encoder import encode_basestring_ascii as text
 
-    iso = out.iso_utc
+    from runtui.formatting import iso_text as iso
+
     live = frozenset(LIVE_VALUES)
     encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
     metric_json: dict[str, str] = {}
@@ -163,7 +164,7 @@ def table_lines(listing: RunListing, now: float, *, width: int | None, color: bo
     tag_text: dict[tuple[tuple[str, str | None], ...], str] = {}
     metric_name: dict[str, str] = {}
     entries = [(r, "") for r in listing.rows] if flat else tree_order(listing.rows)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for (run_id, _, parent, name, status, created, started, ended), prefix in entries:
         if not name:
             name = run_id
