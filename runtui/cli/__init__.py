@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc": ("maintenance", "gc"),
     "sync": ("sync", "run"),
     "version": ("maintenance", "version"),
+    "init": ("maintenance", "init"),
 }
 
 
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from runtui.errors import AmbiguousRunIdError, RuntuiError, ValidationError
 
     try:
+        from runtui.cli.session import check_workspace
+
+        check_workspace(args, command)
         return _handler(command)(args)
     except (ValidationError, AmbiguousRunIdError) as exc:
         _error(str(exc))

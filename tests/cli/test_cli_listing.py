@@ -88,6 +88,7 @@ def test_ls_default_shows_live_and_recent_runs_all_shows_every_run(home: Path) -
 
 
 def test_ls_empty_store(home: Path) -> None:
+    assert runtui("init", home).code == 0
     result = runtui("ls", home=home)
     assert result.code == 0
     assert result.out == ""
