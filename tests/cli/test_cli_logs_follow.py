@@ -53,7 +53,7 @@ def test_follow_exits_3_for_a_canceled_run(home: Path, tmp_path: Path) -> None:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "started\n"
         assert runtui("cancel", run_id, home=home).code == 0
-        out, err = proc.communicate(timeout=WAIT_S)
+        _, err = proc.communicate(timeout=WAIT_S)
     finally:
         _stop(proc)
     assert proc.returncode == 3, err
