@@ -56,9 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from runtui.errors import AmbiguousRunIdError, RuntuiError, ValidationError
 
     try:
-        from runtui.cli.session import check_workspace
+        from runtui.cli.session import check_options
 
-        check_workspace(args, command)
+        check_options(args)
         return _handler(command)(args)
     except (ValidationError, AmbiguousRunIdError) as exc:
         _error(str(exc))

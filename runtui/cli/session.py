@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 
 
 def workspace(args: argparse.Namespace) -> Workspace:
-    """The workspace named by the global options. The store is not opened until first used."""
+    """The workspace named by the global options (refused if it should exist and does not: see
+    `check_workspace`). The store is not opened until first used."""
     from runtui.core.workspace import Workspace
+
+    check_workspace(args, getattr(args, "command", None) or "ui")
 
     return Workspace(path=getattr(args, "home", None), store_url=getattr(args, "store", None))
 
@@ -45,12 +48,10 @@ def _check_folder_option(value: str, name: str) -> None:
         raise ValidationError(f"{name} {value}: that is a file, not a workspace folder")
 
 
-def check_workspace(args: argparse.Namespace, command: str) -> None:
-    """Refuse a --home/--store (or $RUNTUI_HOME/$RUNTUI_STORE_URL) that points nowhere sensible, with one line,
-    before anything is opened (opening a SQLite store creates it): an empty value, a file instead of a folder,
-    and, for commands that only read or change existing runs, a workspace or store that does not exist."""
-    from runtui import config
-    from runtui.errors import NotFoundError, ValidationError
+def check_options(args: argparse.Namespace) -> None:
+    """Usage errors in --home/--store (or $RUNTUI_HOME), for every command, before anything else: an empty
+    value, a file where the workspace folder should be."""
+    from runtui.errors import ValidationError
 
     home: str | None = getattr(args, "home", None)
     store: str | None = getattr(args, "store", None)
@@ -61,8 +62,20 @@ def check_workspace(args: argparse.Namespace, command: str) -> None:
         _check_folder_option(env_home, "$RUNTUI_HOME")
     if store is not None and not store.strip():
         raise ValidationError("--store is empty: give a store URL (e.g. postgresql+psycopg://user@host/db)")
+
+
+def check_workspace(args: argparse.Namespace, command: str) -> None:
+    """Refuse, with one line and before anything is opened (opening a SQLite store creates it), a --home/--store
+    (or $RUNTUI_HOME/$RUNTUI_STORE_URL, or a config file) naming a workspace or store that does not exist, for
+    the commands that only read or change existing runs. The default ~/.runtui is created when first used."""
+    from runtui import config
+    from runtui.errors import NotFoundError
+
     if command in CREATES or command in NEEDS_NO_WORKSPACE:
         return
+    home: str | None = getattr(args, "home", None)
+    store: str | None = getattr(args, "store", None)
+    env_home = os.environ.get("RUNTUI_HOME")
     cfg = config.resolve(home, store)
     named = "--home" if home is not None else "$RUNTUI_HOME" if env_home else None
     if named is None and cfg.config_file is not None:

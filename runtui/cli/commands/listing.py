@@ -213,7 +213,6 @@ def table_lines(listing: RunListing, now: float, *, width: int | None, color: bo
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = workspace(args)
     where = None
     if args.filter is not None and args.filter.strip():
         from runtui.store.filters import compile_filter
@@ -223,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
         from runtui.ids import check_experiment_name
 
         check_experiment_name(args.experiment)
+    ws = workspace(args)
     now = time.time()
     if args.json:
         fast = _fast_pieces(ws, args)
