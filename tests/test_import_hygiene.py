@@ -51,6 +51,7 @@ LEAVES = {
     "runtui.identity",
     "runtui.config",
     "runtui.terminal_text",
+    "runtui.formatting",
 }
 ALLOWED: dict[str, set[str]] = {
     "store": set(),

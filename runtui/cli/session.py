@@ -9,9 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from runtui.config import WorkspaceConfig
     from runtui.core.run import Run
     from runtui.core.workspace import Workspace
     from runtui.store.store import Store
+
+
+def workspace_config(args: argparse.Namespace) -> WorkspaceConfig:
+    """Where the workspace named by the global options is, without importing the SDK (for fast read paths);
+    refused like `workspace()` when it should exist and does not."""
+    from runtui import config
+
+    check_workspace(args, getattr(args, "command", None) or "ui")
+    return config.resolve(getattr(args, "home", None), getattr(args, "store", None))
 
 
 def workspace(args: argparse.Namespace) -> Workspace:

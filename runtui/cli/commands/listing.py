@@ -18,11 +18,11 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from runtui.cli import printing as out
-from runtui.cli.session import workspace
+from runtui.cli.session import workspace, workspace_config
 from runtui.status import LIVE_VALUES, RunStatus
 
 if TYPE_CHECKING:
-    from runtui.core.workspace import Workspace
+    from runtui.config import WorkspaceConfig
     from runtui.store.overview import RunListing
 
 # A piece of the JSON listing: run rows (id, experiment, parent, name, status, created, started, ended), tags as
@@ -95,10 +95,10 @@ def encode_pieces(pieces: Iterable[Piece], now: float) -> Iterator[str]:
             )
 
 
-def _fast_pieces(ws: Workspace, args: argparse.Namespace) -> Iterator[Piece] | None:
-    """The listing straight from a SQLite store with `sqlite3` (no SQLAlchemy), or None when this store needs
-    the store layer (PostgreSQL, a store to migrate, a filter expression)."""
-    url = ws.config.store_url
+def _fast_pieces(cfg: WorkspaceConfig, args: argparse.Namespace) -> Iterator[Piece] | None:
+    """The listing straight from a SQLite store with `sqlite3` (no SQLAlchemy, no SDK import), or None when this
+    store needs the store layer (PostgreSQL, a store to migrate, a filter expression)."""
+    url = cfg.store_url
     if (args.filter is not None and args.filter.strip()) or not url.startswith("sqlite:///"):
         return None
     path = url.removeprefix("sqlite:///").split("?", 1)[0]
@@ -222,13 +222,13 @@ def run(args: argparse.Namespace) -> int:
         from runtui.ids import check_experiment_name
 
         check_experiment_name(args.experiment)
-    ws = workspace(args)
     now = time.time()
     if args.json:
-        fast = _fast_pieces(ws, args)
+        fast = _fast_pieces(workspace_config(args), args)
         if fast is not None:
             write_json(encode_pieces(fast, now))
             return 0
+    ws = workspace(args)
     from runtui.store.overview import list_runs
 
     listing = list_runs(ws.store, where=where, experiment=args.experiment, everything=args.all, limit=args.limit)
