@@ -139,7 +139,12 @@ def render_table(
     ncols = len(headers)
     last = ncols - 1
     getters = [itemgetter(i) for i in range(ncols)]
-    widths = [max(cell_width(headers[i]), max(map(cell_width, map(getters[i], rows)), default=0)) for i in range(ncols)]
+    columns = [list(map(getters[i], rows)) for i in range(ncols)]
+    plain_columns = [_simple("".join(col)) for col in columns]  # the common case: len() is the cell width
+    widths = [
+        max(cell_width(headers[i]), max(map(len if plain_columns[i] else cell_width, columns[i]), default=0))
+        for i in range(ncols)
+    ]
     limits = list(max_widths)
     if width is not None:
         used = sum(min(w, m) if m is not None else w for w, m in zip(widths[:last], limits[:last], strict=True))
@@ -163,8 +168,9 @@ def render_table(
     w0 = widths[0]
     plain = "  ".join(f"{{:<{w}}}" for w in widths[:last]) + "  {}"
     painted = "  ".join([f"\x1b[{{}}m{{:<{w0}}}\x1b[0m", *(f"{{:<{w}}}" for w in widths[1:last])]) + "  {}"
+    all_plain = all(plain_columns)
     for row, sgr in zip(rows, sgrs, strict=True):
-        if _simple("".join(row)):
+        if all_plain or _simple("".join(row)):
             line = plain.format(*row) if sgr is None else painted.format(sgr, *row)
         else:
             cells = [_pad(c, w) for c, w in zip(row[:last], widths[:last], strict=True)] + [row[last]]
