@@ -32,7 +32,7 @@ RESULTS = REPO / "bench" / "results" / "latest.json"
 DOCS = REPO / "docs" / "performance.md"
 START, END = "<!-- bench:table:start -->", "<!-- bench:table:end -->"
 NEEDS_TREE_STORE = {"query", "tui"}
-TIMEOUT_S = 300
+TIMEOUT_S = 600  # per benchmark: the peers (MLflow, W&B) are slow to import and to write
 
 
 def _version(dist: str) -> str | None:
@@ -89,6 +89,8 @@ def machine(postgres_url: str | None) -> dict[str, Any]:
         "psycopg": _version("psycopg"),
         "textual": _version("textual"),
         "mlflow": _version("mlflow"),
+        "wandb": _version("wandb"),
+        "sqlmodel": _version("sqlmodel"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -194,6 +196,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 def machine_line(m: dict[str, Any]) -> str:
     pg = f", PostgreSQL {m['postgresql']}" if m.get("postgresql") else ""
     ml = f", MLflow {m['mlflow']}" if m.get("mlflow") else ""
+    ml += f", W&B {m['wandb']}" if m.get("wandb") else ""
     return (
         f"{m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, {m['os']}; Python {m['python']}, "
         f"SQLite {m['sqlite']}{pg}, SQLAlchemy {m['sqlalchemy']}{ml}; "

@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "sqlite_write": "bench.write_path:bench_sqlite_write",
     "postgres_write": "bench.write_path:bench_postgres_write",
     "run_lifecycle": "bench.runs_api:bench_run_lifecycle",
+    "fair_logging": "bench.fair:bench_fair_logging",
     "startup": "bench.startup:bench_startup",
     "query": "bench.runs_api:bench_query",
     "tui": "bench.tui:bench_tui",

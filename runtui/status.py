@@ -33,7 +33,7 @@ class RunStatus(str, Enum):
     @property
     def is_live(self) -> bool:
         """A run that someone (a supervisor or an SDK process) is expected to be driving."""
-        return self not in TERMINAL
+        return self in LIVE
 
 
 S = RunStatus
@@ -88,3 +88,10 @@ def check_transition(run_id: str, current: RunStatus, requested: RunStatus) -> b
 
         raise InvalidTransitionError(run_id, current.value, requested.value)
     return True
+
+
+# The one definition of "live" (someone is expected to drive the run) and "finished", as statuses and as the
+# strings stored in the database, for the SDK, the store's queries, the CLI and the TUI alike.
+LIVE: frozenset[RunStatus] = frozenset(s for s in RunStatus if s not in TERMINAL)
+LIVE_VALUES: tuple[str, ...] = tuple(s.value for s in RunStatus if s not in TERMINAL)
+TERMINAL_VALUES: tuple[str, ...] = tuple(s.value for s in RunStatus if s in TERMINAL)

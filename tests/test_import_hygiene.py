@@ -52,6 +52,7 @@ LEAVES = {
     "runtui.config",
     "runtui.terminal_text",
     "runtui.pg_settings",
+    "runtui.formatting",
 }
 ALLOWED: dict[str, set[str]] = {
     "models": set(),  # runtui/models.py: the SQLModel tables (sqlmodel only)

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("sync", "run"),
     "models": ("models", "run"),
     "version": ("maintenance", "version"),
+    "init": ("maintenance", "init"),
 }
 
 
@@ -56,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from runtui.errors import AmbiguousRunIdError, RuntuiError, ValidationError
 
     try:
+        from runtui.cli.session import check_options
+
+        check_options(args)
         return _handler(command)(args)
     except (ValidationError, AmbiguousRunIdError) as exc:
         _error(str(exc))

@@ -21,8 +21,11 @@ RUN is a run id or an unambiguous prefix of one."""
 
 EPILOG = """\
 workspace: --home DIR, else $RUNTUI_HOME, else .runtui/config.json in this folder or a parent, else ~/.runtui.
+  A workspace is created by `runtui init`, `runtui submit`, `runtui demo` or the SDK's first start_logging();
+  other commands refuse a --home/--store that does not exist (the default ~/.runtui is created when first used).
 store: --store URL (e.g. postgresql+psycopg://user@host/db), else $RUNTUI_STORE_URL, else the workspace's SQLite file.
-exit codes: 0 success, 1 the operation failed, 2 usage error."""
+exit codes: 0 success, 1 the operation failed, 2 usage error, 130 interrupted;
+  `runtui logs -f` exits with the run's outcome: 0 Completed, 1 Failed, 3 Canceled."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -87,23 +90,43 @@ def _workspace_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 def build_parser() -> Parser:
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = Parser(prog="runtui", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
+    parser = Parser(
+        prog="runtui",
+        usage="runtui [-h] [--version] [--home DIR] [--store URL] [COMMAND [ARGS ...]]",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=fmt,
+    )
     parser.add_argument("--version", action="version", version=f"runtui {__version__}")
     _workspace_options(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, prog="runtui")
 
-    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=description or help, formatter_class=fmt)
+    def command(
+        name: str, help: str, description: str | None = None, usage: str | None = None
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description or help, formatter_class=fmt, usage=usage)
         _workspace_options(p, top=False)
         return p
 
     command("ui", "open the live monitor (the default command)")
 
     p = command(
+        "init",
+        "create a workspace",
+        "Create a workspace: the folder DIR (default: --home, else the discovered or default workspace) with its\n"
+        "store. Commands that read runs (ls, show, logs, ...) refuse a --home or --store that does not exist\n"
+        "instead of creating one there; `runtui init`, `runtui submit`, `runtui demo` and the SDK's first\n"
+        "start_logging() create it. Prints the workspace folder; running it again changes nothing.",
+    )
+    p.add_argument("dir", nargs="?", metavar="DIR", help="the workspace folder to create (optional)")
+
+    p = command(
         "ls",
         "list runs",
         "List runs, newest first: status, name, id, duration, headline metric (the first metric a run logged), "
-        "tags.\n\nBy default: every live run plus the most recent runs (--limit). --all lists every run.\n"
+        "tags.\nChild runs are indented under their parent (a sweep's trials in the order they ran); a child whose\n"
+        "parent is not listed is marked '↳'. --flat lists every run newest first with a PARENT column instead.\n\n"
+        "By default: every live run plus the most recent runs (--limit). --all lists every run.\n"
         "FILTER uses the filter language, e.g. 'status:running tag:best', 'metric:loss<0.1 or exp:mnist'.",
     )
     p.add_argument("filter", nargs="?", metavar="FILTER", help="a filter expression (quote it for the shell)")
@@ -112,7 +135,8 @@ def build_parser() -> Parser:
     p.add_argument(
         "--limit", type=positive_int, default=50, metavar="N", help="recent runs shown without --all (default 50)"
     )
-    p.add_argument("--json", action="store_true", help="one JSON object per line (for scripts)")
+    p.add_argument("--flat", action="store_true", help="newest first with a PARENT column, not as a tree")
+    p.add_argument("--json", action="store_true", help="one JSON object per line (for scripts; with parentRunId)")
 
     p = command("show", "show a run's details", "Show a run's details, tags, properties, metrics and error.")
     p.add_argument("run", metavar="RUN")
@@ -124,7 +148,13 @@ def build_parser() -> Parser:
         "Print a run's output log. Terminal control sequences are removed (colours are kept on a terminal).",
     )
     p.add_argument("run", metavar="RUN")
-    p.add_argument("--follow", "-f", action="store_true", help="keep printing new output until the run ends")
+    p.add_argument(
+        "--follow",
+        "-f",
+        action="store_true",
+        help="keep printing new output until the run ends, then exit with its outcome: 0 Completed, 1 Failed, "
+        "3 Canceled (1 also when the log cannot be followed, e.g. a run of another workspace)",
+    )
     p.add_argument("--file", metavar="NAME", help="which log file of the run (default: its main output log)")
 
     p = command(
@@ -133,6 +163,8 @@ def build_parser() -> Parser:
         "Submit SCRIPT as a run: its folder is snapshotted and a supervisor starts it in the background, so it\n"
         "survives the end of this terminal session. Options for runtui go BEFORE the script; everything after\n"
         "SCRIPT is passed to it. Prints the new run's id on stdout.",
+        usage="runtui submit [-h] [--home DIR] [--store URL] [--experiment NAME] [--name NAME]\n"
+        "                     [--tag KEY[=VALUE]] [--source-dir DIR] [--wait] SCRIPT [ARGS ...]",
     )
     p.add_argument("--experiment", "-e", metavar="NAME", help="experiment name (default: the source folder's name)")
     p.add_argument("--name", metavar="NAME", help="display name of the run")
@@ -151,6 +183,7 @@ def build_parser() -> Parser:
     p.add_argument("--wait", "-w", action="store_true", help="stream the output and wait; exit 1 unless Completed")
     p.add_argument("script", metavar="SCRIPT", help="the Python script to run")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
+    p._actions[-1].required = False  # argparse counts a REMAINDER positional as required; ARGS is optional
 
     p = command(
         "cancel",

@@ -6,7 +6,6 @@ Text that comes from runs (names, tag values, errors) is data: control character
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import math
 import os
@@ -17,31 +16,32 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any, TextIO
 
+# Value formatting is shared with the TUI (one module, no UI imports); re-exported here for the commands.
+from runtui.formatting import (
+    STATUS_ROLE,
+    cell_width,
+    format_duration,
+    format_number,
+    format_tags,
+    format_time,
+    has_control,
+    iso_utc,
+    safe,
+    safe_block,
+    truncate,
+)
 from runtui.status import RunStatus
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(match: re.Match[str]) -> str:
-    ch = match.group()
-    return _SHORT_ESCAPES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-
-
-def has_control(text: str) -> bool:
-    return _CONTROL.search(text) is not None
-
-
-def safe(text: object) -> str:
-    """One line of display text: every control character (newlines too) shown as an escape."""
-    s = text if isinstance(text, str) else str(text)
-    return _CONTROL.sub(_escape, s) if _CONTROL.search(s) else s
-
-
-def safe_block(text: str) -> str:
-    """Multi-line display text (an error's traceback): newlines and tabs kept, other controls escaped."""
-    return _CONTROL_KEEP_LINES.sub(_escape, text) if _CONTROL_KEEP_LINES.search(text) else text
+__all__ = [
+    "format_duration",
+    "format_number",
+    "format_tags",
+    "format_time",
+    "has_control",
+    "iso_utc",
+    "safe",
+    "safe_block",
+]
 
 
 def use_color(stream: TextIO) -> bool:
@@ -54,71 +54,20 @@ def use_color(stream: TextIO) -> bool:
         return False
 
 
-_STATUS_SGR: dict[RunStatus, str] = {
-    RunStatus.RUNNING: "36",
-    RunStatus.FINALIZING: "36",
-    RunStatus.PREPARING: "33",
-    RunStatus.STARTING: "33",
-    RunStatus.CANCEL_REQUESTED: "35",
-    RunStatus.COMPLETED: "32",
-    RunStatus.FAILED: "31",
-    RunStatus.NOT_RESPONDING: "91",
-    RunStatus.CANCELED: "90",
-    RunStatus.QUEUED: "90",
-    RunStatus.NOT_STARTED: "90",
+# The 16 ANSI colours for the shared colour roles: they follow the terminal's own palette (light or dark).
+ROLE_SGR: dict[str, str] = {
+    "accent": "36",
+    "success": "32",
+    "error": "31",
+    "warning": "33",
+    "secondary": "35",
+    "muted": "90",
 }
+_STATUS_SGR: dict[RunStatus, str] = {status: ROLE_SGR[role] for status, role in STATUS_ROLE.items()}
 
 
 def paint_status(status: RunStatus, text: str, color: bool) -> str:
     return f"\x1b[{_STATUS_SGR[status]}m{text}\x1b[0m" if color else text
-
-
-def format_duration(seconds: float | None) -> str:
-    """Compact: 9s, 4m05s, 3h07m, 2d04h."""
-    if seconds is None or seconds != seconds:
-        return "-"
-    s = int(seconds) if seconds > 0 else 0
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
-
-
-def format_number(value: float | str | None) -> str:
-    """Four significant digits for floats, whole numbers plain."""
-    if type(value) is float:
-        if value.is_integer() and -1e15 < value < 1e15:
-            return str(int(value))
-        return f"{value:.4g}"  # also nan, inf, -inf
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        return safe(value)
-    return str(value)
-
-
-def format_time(epoch: float | None) -> str:
-    """Local time, to the second."""
-    if epoch is None:
-        return "-"
-    return _dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
-
-
-_UTC = _dt.timezone.utc
-
-
-def iso_utc(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return _dt.datetime.fromtimestamp(epoch, tz=_UTC).isoformat().replace("+00:00", "Z")
-
-
-def format_tags(tags: dict[str, str | None]) -> str:
-    """`key=value key2 ...`, sorted by key so that the same tags always read the same."""
-    return " ".join(safe(k) if v is None else f"{safe(k)}={safe(v)}" for k, v in sorted(tags.items()))
 
 
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
@@ -164,9 +113,13 @@ def terminal_width(stream: TextIO) -> int | None:
 
 
 def clip(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text
-    return text[: max(0, width - 1)] + "…" if width > 0 else ""
+    """`text` cut to `width` terminal cells with an ellipsis."""
+    return truncate(text, width)
+
+
+def _simple(text: str) -> bool:
+    # one cell per character: `str.format` pads it right
+    return text.isascii() and text.isprintable()
 
 
 def render_table(
@@ -177,18 +130,25 @@ def render_table(
     width: int | None,
     first_sgr: Sequence[str] | None = None,
 ) -> list[str]:
-    """Left-aligned columns separated by two spaces, laid out with one `str.format` per row (100,000 rows in
-    a fraction of a second). Cells wider than their column's max are clipped with an ellipsis; on a terminal
-    (`width` given) the last column is clipped to fit. `first_sgr[i]` colours row i's first cell.
+    """Left-aligned columns separated by two spaces. Widths are terminal cells (a CJK name takes two per
+    character), so columns line up whatever the script. Rows of plain ASCII are laid out with one `str.format`
+    each (100,000 rows in a fraction of a second); others are padded cell by cell. Cells wider than their
+    column's max are clipped with an ellipsis; on a terminal (`width` given) the last column is clipped to fit.
+    `first_sgr[i]` colours row i's first cell.
     """
     ncols = len(headers)
     last = ncols - 1
     getters = [itemgetter(i) for i in range(ncols)]
-    widths = [max(len(headers[i]), max(map(len, map(getters[i], rows)), default=0)) for i in range(ncols)]
+    columns = [list(map(getters[i], rows)) for i in range(ncols)]
+    plain_columns = [_simple("".join(col)) for col in columns]  # the common case: len() is the cell width
+    widths = [
+        max(cell_width(headers[i]), max(map(len if plain_columns[i] else cell_width, columns[i]), default=0))
+        for i in range(ncols)
+    ]
     limits = list(max_widths)
     if width is not None:
         used = sum(min(w, m) if m is not None else w for w, m in zip(widths[:last], limits[:last], strict=True))
-        room = max(len(headers[last]), width - used - 2 * last)
+        room = max(cell_width(headers[last]), width - used - 2 * last)
         cap = limits[last]
         limits[last] = room if cap is None else min(room, cap)
     over = [i for i in range(ncols) if limits[i] is not None and widths[i] > (limits[i] or 0)]
@@ -196,19 +156,33 @@ def render_table(
         for i in over:
             widths[i] = limits[i] or 0
         rows = [
-            tuple(clip(cell, widths[i]) if i in over and len(cell) > widths[i] else cell for i, cell in enumerate(row))
+            tuple(
+                truncate(cell, widths[i]) if i in over and cell_width(cell) > widths[i] else cell
+                for i, cell in enumerate(row)
+            )
             for row in rows
         ]
-    head = "  ".join(h.ljust(w) for h, w in zip(headers[:last], widths[:last], strict=True)) + "  " + headers[last]
+    sgrs: Sequence[str | None] = first_sgr if first_sgr is not None else [None] * len(rows)
+    head = "  ".join(_pad(h, w) for h, w in zip(headers[:last], widths[:last], strict=True)) + "  " + headers[last]
     lines = [head.rstrip()]
-    if first_sgr is not None and rows:
-        w0 = widths[0]
-        fmt = "  ".join([f"\x1b[{{}}m{{:<{w0}}}\x1b[0m", *(f"{{:<{w}}}" for w in widths[1:last])]) + "  {}"
-        lines.extend(fmt.format(sgr, *row).rstrip() for row, sgr in zip(rows, first_sgr, strict=True))
-    else:
-        fmt = "  ".join(f"{{:<{w}}}" for w in widths[:last]) + "  {}"
-        lines.extend(fmt.format(*row).rstrip() for row in rows)
+    w0 = widths[0]
+    plain = "  ".join(f"{{:<{w}}}" for w in widths[:last]) + "  {}"
+    painted = "  ".join([f"\x1b[{{}}m{{:<{w0}}}\x1b[0m", *(f"{{:<{w}}}" for w in widths[1:last])]) + "  {}"
+    all_plain = all(plain_columns)
+    for row, sgr in zip(rows, sgrs, strict=True):
+        if all_plain or _simple("".join(row)):
+            line = plain.format(*row) if sgr is None else painted.format(sgr, *row)
+        else:
+            cells = [_pad(c, w) for c, w in zip(row[:last], widths[:last], strict=True)] + [row[last]]
+            if sgr is not None:
+                cells[0] = f"\x1b[{sgr}m{cells[0]}\x1b[0m"
+            line = "  ".join(cells)
+        lines.append(line.rstrip())
     return lines
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - cell_width(text))
 
 
 def status_sgr(status: RunStatus) -> str:

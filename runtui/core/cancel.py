@@ -10,12 +10,12 @@ ONE transaction, so a supervisor acting on the root already sees every descendan
 from __future__ import annotations
 
 from runtui.identity import current_host, self_identity
-from runtui.status import RunStatus
+from runtui.status import LIVE, RunStatus
 from runtui.store.records import RunRecord
 from runtui.store.store import StatusChange, Store
 
-_CANCELABLE = frozenset(s for s in RunStatus if s.is_live and s != RunStatus.CANCEL_REQUESTED)
-_LIVE = frozenset(s for s in RunStatus if s.is_live)
+_CANCELABLE = LIVE - {RunStatus.CANCEL_REQUESTED}
+_LIVE = LIVE
 
 
 def _owned_here(rec: RunRecord) -> bool:

@@ -23,7 +23,7 @@ import traceback
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING
 
-from runtui.status import RunStatus
+from runtui.status import LIVE, RunStatus
 
 if TYPE_CHECKING:
     from runtui.store.metric_writer import MetricWriter
@@ -191,7 +191,7 @@ class OwnerAgent:
                 print(f"runtui: could not finalize run {o.run_id} at exit ({exc})", file=sys.stderr)
 
 
-_LIVE = frozenset(s for s in RunStatus if s.is_live)
+_LIVE = LIVE
 
 _agent: OwnerAgent | None = None
 _agent_lock = threading.Lock()

@@ -82,9 +82,9 @@ def start_demo(ws: Workspace, on_started: Callable[[DemoJob, Run], None] | None 
 
 def live_demo_runs(ws: Workspace) -> list[str]:
     """Ids of the top-level demo runs that are still live."""
-    from runtui.status import RunStatus
+    from runtui.status import LIVE
 
-    live = [s for s in RunStatus if s.is_live]
+    live = sorted(LIVE)
     return [
         rec.id
         for name in EXPERIMENTS

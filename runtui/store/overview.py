@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
-from runtui.status import TERMINAL, RunStatus
+from runtui.status import LIVE_VALUES, RunStatus
 from runtui.store.db import (
     RUN_COLUMNS,
     chunks,
@@ -31,8 +31,6 @@ from runtui.store.db import (
 from runtui.store.metrics import decode_value, series_of
 from runtui.store.records import MetricSeries, RunRecord
 from runtui.store.store import Store
-
-LIVE_VALUES = [s.value for s in RunStatus if s not in TERMINAL]
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,7 @@ def test_ls_default_shows_live_and_recent_runs_all_shows_every_run(home: Path) -
 
 
 def test_ls_empty_store(home: Path) -> None:
+    assert runtui("init", home).code == 0
     result = runtui("ls", home=home)
     assert result.code == 0
     assert result.out == ""
@@ -174,3 +175,125 @@ def test_json_output_is_strict_json_even_with_nan_metrics(home: Path) -> None:
     details = json.loads(runtui("show", "--json", run_id, home=home).out, parse_constant=_strict)
     assert details["metrics"][0]["last"] is None
     assert "loss=nan" in runtui("ls", home=home).out
+
+
+_SWEEP = """
+import sys
+from runtui import Experiment, Workspace
+ws = Workspace(path=sys.argv[1])
+exp = Experiment(ws, "sweep")
+parent = exp.start_logging(display_name="the sweep")
+for i in range(3):
+    child = parent.child_run(name=f"trial {i}")
+    child.log("loss", 1.0 / (i + 1))
+    grandchild = child.child_run(name=f"fold {i}")
+    grandchild.complete()
+    child.complete()
+parent.complete()
+single = exp.start_logging(display_name="学习率 单独")
+single.log("note", "text metric")
+single.set_tags({"emoji": "🚀", "c1": "\\x9b2J"})
+single.complete()
+print(parent.id)
+"""
+
+
+def _sweep(home: Path) -> str:
+    import subprocess
+    import sys
+
+    from cli_helpers import ROOT, env
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _SWEEP, str(home)], capture_output=True, text=True, env=env(), cwd=ROOT, check=True
+    )
+    return proc.stdout.strip()
+
+
+def test_ls_shows_the_tree_and_flat_opts_out(home: Path) -> None:
+    parent = _sweep(home)
+    lines = runtui("ls", home=home).out.splitlines()
+    assert len(lines) == 1 + 8
+    assert "学习率 单独" in lines[1]  # top-level runs newest first
+    assert "the sweep" in lines[2] and parent in lines[2]
+    # its children under it in the order they ran, each grandchild one step further in
+    expected = ["└ trial 0", "  └ fold 0", "└ trial 1", "  └ fold 1", "└ trial 2", "  └ fold 2"]
+    for line, shown in zip(lines[3:], expected, strict=True):
+        assert f"  {shown}  " in line, (shown, line)
+    # a child whose parent is filtered out stays at the top level, marked
+    orphans = runtui("ls", "name:trial", home=home)
+    assert orphans.code == 0, orphans.err
+    assert [line.count("↳ trial") for line in orphans.out.splitlines()[1:]] == [1, 1, 1]
+    flat = runtui("ls", "--flat", home=home).out.splitlines()
+    assert flat[0].split() == ["STATUS", "NAME", "ID", "PARENT", "DURATION", "METRIC", "TAGS"]
+    trial = next(line for line in flat if "trial 0" in line)
+    assert parent in trial.replace("trial 0", "")  # the PARENT column
+    assert "└" not in "\n".join(flat)
+
+
+def test_ls_orphan_children_are_marked(home: Path) -> None:
+    _sweep(home)
+    lines = runtui("ls", "--experiment", "sweep", "metric:loss<2", home=home).out.splitlines()
+    trials = [line for line in lines[1:] if "trial" in line]
+    assert len(trials) == 3 and all("↳ trial" in line for line in trials)
+
+
+def test_ls_wide_names_line_up_by_cells(home: Path) -> None:
+    _sweep(home)
+    lines = runtui("ls", "--flat", home=home).out.splitlines()
+    from runtui.formatting import cell_width
+
+    id_column = lines[0].index("ID")
+    wide = next(line for line in lines if "学习率" in line)
+    cut = wide.index("sweep_")  # the run id starts in the ID column, counted in cells
+    assert cell_width(wide[:cut]) == id_column
+
+
+def test_ls_json_is_the_same_from_both_read_paths(home: Path) -> None:
+    """The fast SQLite path (`runtui.store.listing`, no SQLAlchemy) and the store layer's (other stores and
+    filters) write the same bytes for the same runs."""
+    import time
+
+    from runtui.cli.commands.listing import _fast_pieces, encode_pieces, prepared
+    from runtui.core.workspace import Workspace
+    from runtui.store.overview import list_runs
+
+    _sweep(home)
+    make_runs(home, [{"experiment": "nan", "metrics": {"loss": [0.5, float("nan")]}, "tags": {"k": "v\x7f"}}])
+    held = HeldRun(home)
+    try:
+        ws = Workspace(path=home)
+        now = time.time()
+        for everything, limit in ((True, 50), (False, 3)):
+            args = type("Args", (), {"filter": None, "experiment": None, "all": everything, "limit": limit})()
+            fast = _fast_pieces(ws.config, args)  # type: ignore[arg-type]
+            assert fast is not None
+            fast_lines = list(encode_pieces(fast, now))
+            listing = list_runs(ws.store, everything=everything, limit=limit)
+            assert fast_lines == list(encode_pieces([prepared(listing)], now))
+            for line in fast_lines:
+                assert line.isascii() and line.isprintable()
+                json.loads(line, parse_constant=_strict)
+        assert len(fast_lines) == 3  # the 3 newest, the live run among them
+        assert json.loads(fast_lines[0])["runId"] == held.run_id
+    finally:
+        held.close()
+
+
+def test_ls_json_reads_sqlite_without_sqlalchemy(home: Path) -> None:
+    import subprocess
+    import sys
+
+    from cli_helpers import ROOT, env
+
+    [run_id] = make_runs(home, [{"experiment": "light", "metrics": {"loss": [0.1]}}])
+    code = (
+        "import sys\nfrom runtui.cli import main\n"
+        f"rc = main(['--home', {str(home)!r}, 'ls', '--all', '--json'])\n"
+        "sys.stderr.write(repr(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'rich', 'textual') if m in sys.modules)))\n"
+        "raise SystemExit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(), cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "[]"
+    assert json.loads(proc.stdout)["runId"] == run_id

@@ -84,3 +84,13 @@ def test_log_sanitizer_plain_and_coloured() -> None:
     assert coloured == "\x1b[1;32mok\x1b[0m  end\x1b[0m"
     assert sanitizer(True)("a\rb\rfinal") == "final"
     assert sanitizer(True)("no controls") == "no controls"
+
+
+def test_render_table_lines_up_wide_characters_by_cells() -> None:
+    from runtui.formatting import cell_width
+
+    rows = [("ok", "学习率", "a"), ("ok", "plain", "b"), ("ok", "学习率学习率学习率", "c")]
+    lines = out.render_table(("S", "NAME", "X"), rows, max_widths=(None, 10, None), width=None)
+    starts = {cell_width(line[: line.rindex(" ") + 1]) for line in lines}
+    assert starts == {cell_width(lines[0][: lines[0].index("X")])}  # the last column starts in one place
+    assert "学习率学…   c" in lines[3]  # cut to 10 cells: 8 + the ellipsis, a wide character never split

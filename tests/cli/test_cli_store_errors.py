@@ -19,6 +19,14 @@ def test_store_under_a_file_cannot_be_created(tmp_path: Path, command: list[str]
     blocker.write_text("a file where the store's folder should be")
     url = f"sqlite:///{blocker}/sub/runtui.db"
     result = runtui("--store", url, *command, home=tmp_path / "home")
+    assert_one_line_error(result, 1, "no runtui store at", "not-a-folder is a file, not a folder")
+    assert blocker.read_text() == "a file where the store's folder should be"
+
+
+def test_store_under_a_file_cannot_be_created_by_init(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the store's folder should be")
+    result = runtui("--store", f"sqlite:///{blocker}/sub/runtui.db", "init", tmp_path / "home")
     assert_one_line_error(result, 1, "cannot create the store at", "not-a-folder")
     assert blocker.read_text() == "a file where the store's folder should be"
 

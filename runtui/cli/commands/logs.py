@@ -7,11 +7,16 @@ Log content is hostile by default: escape sequences that retitle the terminal, m
 screen are dropped, as are all other control characters. On a terminal, SGR colours are kept (unless NO_COLOR);
 into a pipe or file, the text is plain. Carriage-return progress bars collapse to their last state per line;
 while following on a terminal, the line being redrawn is shown live on the last line.
+
+`logs -f` exits with the run's outcome (0 Completed, 1 Failed, 3 Canceled), so a script can tell them apart.
+While it waits for output it watches its own stdout: when the reader goes away (`| head` done, the terminal or
+SSH session closed) it exits at once instead of on its next write, which may be minutes away.
 """
 
 from __future__ import annotations
 
 import argparse
+import select
 import sys
 import time
 from collections.abc import Callable
@@ -30,6 +35,31 @@ if TYPE_CHECKING:
 READ_CHUNK = 1024 * 1024
 POLL_S = 0.2
 STATUS_POLL_S = 0.5
+CANCELED_EXIT = 3  # `logs -f` of a Canceled run (1: Failed; 0: Completed)
+
+
+def outcome_code(status: str) -> int:
+    """The exit code of `logs -f` for the run's final status."""
+    from runtui.status import RunStatus
+
+    if status == RunStatus.COMPLETED.value:
+        return 0
+    return CANCELED_EXIT if status == RunStatus.CANCELED.value else 1
+
+
+def wait_or_hangup(stream: TextIO, seconds: float) -> None:
+    """Sleep up to `seconds`, but raise BrokenPipeError as soon as `stream`'s reader is gone: poll() reports
+    POLLERR on a pipe whose read end closed and POLLHUP on a hung-up terminal or socket, without writing."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, ValueError, OSError):
+        time.sleep(seconds)
+        return
+    poller = select.poll()
+    poller.register(fd, 0)  # no events asked for: only error, hang-up and invalid are reported
+    for _, events in poller.poll(seconds * 1000):
+        if events & (select.POLLERR | select.POLLHUP | select.POLLNVAL):
+            raise BrokenPipeError(f"the reader of {getattr(stream, 'name', 'stdout')} is gone")
 
 
 def sanitizer(color: bool) -> Callable[[str], str]:
@@ -179,7 +209,7 @@ def follow(r: Run, path: Path | LogSource, stream: TextIO, *, color: bool, live_
                 printer.finish()
                 return status.value
         if not printer.pump():
-            time.sleep(POLL_S)
+            wait_or_hangup(stream, POLL_S)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -193,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
             status = follow(r, source, stream, color=color, live_partial=stream.isatty())
             if sys.stderr.isatty():
                 out.note(f"run {r.id} ended {status}")
-            return 0
+            return outcome_code(status)
         printer = LogPrinter(source, stream, color=color, live_partial=False)
         printer.pump()
         printer.finish()
@@ -201,8 +231,15 @@ def run(args: argparse.Namespace) -> int:
     path = log_path(r, args.file)
     if not path.is_file():
         rec = r.record
+        if args.follow and rec.kind == "submitted" and not r.folder.is_dir():
+            # Its supervisor writes the log into the run folder of the workspace it was submitted from; that is
+            # not this one (another --home on this host sharing the store): following here would wait forever.
+            raise NotFoundError(
+                f"cannot follow run {r.id}: it has no folder in this workspace ({r.folder.parent}); it was "
+                f"submitted from another workspace on host {rec.host!r}: use that workspace's --home"
+            )
         if args.follow and rec.kind == "submitted" and rec.status.is_live and args.file is None:
-            pass  # Queued: the supervisor creates the log when the script starts
+            out.note(f"run {r.id} is {rec.status.value}: waiting for its output to start")
         elif rec.kind != "submitted" and args.file is None:
             raise NotFoundError(
                 f"run {r.id} has no output log: only submitted runs (runtui submit, exp.submit) capture output"
@@ -217,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
         status = follow(r, path, stream, color=color, live_partial=stream.isatty())
         if sys.stderr.isatty():
             out.note(f"run {r.id} ended {status}")
-        return 0
+        return outcome_code(status)
     printer = LogPrinter(path, stream, color=color, live_partial=False)
     printer.pump()
     printer.finish()
