@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
 
 from runtui.config import WorkspaceConfig
 from runtui.identity import current_host
@@ -41,6 +40,12 @@ class RuntuiApp(App[None]):
         """`clock` gives "now" for durations (tests pin it); `live=False` turns off the change feed;
         `local_host` is this box's name (runs of other boxes are marked in the tree; demo stores pin it)."""
         super().__init__()
+        if self.no_color:
+            # Textual's NO_COLOR maps colours to greys (still colour codes on the wire, and red on a dark
+            # background nearly vanishes); NO_COLOR asks for none: keep only attributes (bold, reverse).
+            from textual.filter import Monochrome, NoColor
+
+            self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
         self.config = config
         self.clock = clock
         self.live = live
@@ -82,19 +87,3 @@ class RuntuiApp(App[None]):
         from runtui.tui.screens.main import MainScreen
 
         self.push_screen(MainScreen())
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        from runtui.tui.screens.main import MainScreen
-
-        if isinstance(screen, MainScreen):
-            yield SystemCommand("Cancel run", "Cancel the highlighted run (asks first)", screen.action_cancel_run)
-            yield SystemCommand("Fail run", "Mark the highlighted run Failed (asks first)", screen.action_fail_run)
-            yield SystemCommand("Tag run", "Add or change a tag: key=value or key", screen.action_tag_run)
-            yield SystemCommand("Remove tag", "Remove a tag from the highlighted run", screen.action_untag_run)
-            yield SystemCommand("Filter runs", "Filter with the filter language", screen.action_open_filter)
-            yield SystemCommand("Clear filter", "Show every run again", screen.action_clear_filter)
-            yield SystemCommand("Toggle finished runs", "Show only live runs, or all", screen.action_toggle_finished)
-            yield SystemCommand("Show log", "Full-screen log of the highlighted run", screen.action_show_log)
-            yield SystemCommand("Show metrics", "Charts of the highlighted run's metrics", screen.action_show_metrics)
-            yield SystemCommand("Help", "Every key and the filter language", screen.action_help)
-        yield from super().get_system_commands(screen)
