@@ -36,6 +36,7 @@ class RuntuiApp(App[None]):
         clock: Callable[[], float] = time.time,
         live: bool = True,
         local_host: str | None = None,
+        remember: bool | None = None,
     ) -> None:
         """`clock` gives "now" for durations (tests pin it); `live=False` turns off the change feed;
         `local_host` is this box's name (runs of other boxes are marked in the tree; demo stores pin it)."""
@@ -49,6 +50,11 @@ class RuntuiApp(App[None]):
         self.config = config
         self.clock = clock
         self.live = live
+        # Theme, filter and open experiments carry over between sessions (not for pinned, non-live pictures).
+        self.remember = live if remember is None else remember
+        from runtui.tui.state import TuiState, load_state
+
+        self.saved = load_state(config.home) if self.remember else TuiState()
         self.local_host = local_host if local_host is not None else current_host()
         self._store: Store | None = None
         self._store_lock = threading.Lock()
@@ -86,4 +92,20 @@ class RuntuiApp(App[None]):
     def on_mount(self) -> None:
         from runtui.tui.screens.main import MainScreen
 
+        if self.saved.theme is not None and self.saved.theme in self.available_themes:
+            self.theme = self.saved.theme
+        if self.saved.problem is not None:
+            self.notify(self.saved.problem, severity="warning", markup=False)
         self.push_screen(MainScreen())
+
+    def remember_state(self, filter_text: str, live_only: bool, open_keys: set[str] | None) -> None:
+        """Save what the next session starts with (best effort: a read-only home only loses the memory)."""
+        if not self.remember:
+            return
+        from runtui.tui.state import TuiState
+
+        state = TuiState(self.theme, filter_text, live_only, sorted(open_keys) if open_keys is not None else None)
+        try:
+            state.save(self.config.home)
+        except OSError as exc:
+            self.log.warning(f"cannot save the TUI's state: {exc}")

@@ -63,7 +63,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("help", "question_mark", "Help", "every key, the statuses and the filter language"),
     Action("", "up,down", "", "move in the tree", scope="tree", shown_keys="↑ ↓ pgup pgdn", palette=False),
     Action("", "enter", "", "expand or collapse (load older runs on “… older runs”)", scope="tree", palette=False),
-    Action("", "right,left", "", "expand / collapse, or go to the parent", scope="tree", palette=False),
+    Action(
+        "", "right,left", "", "expand / collapse, or go to the parent", scope="tree", palette=False, shown_keys="→ ←"
+    ),
     Action("", "tab", "", "move between the tree, details and log", scope="tree", palette=False),
     Action("", "slash", "", "in the log: search; n N next / previous match", scope="log", palette=False),
     Action("", "end,G", "", "follow the log again after scrolling up", scope="log", palette=False),

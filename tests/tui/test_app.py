@@ -465,9 +465,6 @@ async def test_help_palette_and_quit(workspace: WorkspaceConfig, ws_store: Store
         assert "cancel the run" in screen_text(pilot)
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen, "help closed")
-        titles = [c.title for c in app.get_system_commands(screen)]
-        for wanted in ("Cancel run", "Fail run", "Tag run", "Remove tag", "Filter runs", "Show log", "Show metrics"):
-            assert wanted in titles
         # The palette runs what is picked: "Toggle finished runs" turns the live-only view on.
         assert not screen.view.live_only
         await pilot.press("ctrl+p")

@@ -199,3 +199,58 @@ async def test_log_header_tells_the_truth(workspace: WorkspaceConfig, ws_store: 
 
         tree.move_cursor(tree.run_node("inter"))
         await wait_until(pilot, lambda: "no log for interactive runs" in panel.title_text, "no log for this kind")
+
+
+async def test_y_copies_the_run_id_and_z_zooms_a_pane(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    ws_store.create_runs([NewRun(id="copy-me", experiment="e", status=S.RUNNING)])
+    app = RuntuiApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        await wait_until(pilot, lambda: screen.run_tree.run_node("copy-me") is not None, "the run")
+        screen.run_tree.move_cursor(screen.run_tree.run_node("copy-me"))
+        await wait_until(pilot, lambda: in_sync(screen, "copy-me"), "selected")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.clipboard == "copy-me", "the id on the clipboard")
+        await pilot.press("z")
+        await wait_until(pilot, lambda: screen.maximized is screen.log_panel, "the log maximised")
+        await pilot.press("z")
+        await wait_until(pilot, lambda: screen.maximized is screen.details, "the details maximised")
+        await pilot.press("z")
+        await wait_until(pilot, lambda: screen.maximized is None, "back to the normal layout")
+
+
+async def test_theme_filter_and_open_experiments_carry_over_to_the_next_session(
+    workspace: WorkspaceConfig, ws_store: Store
+) -> None:
+    ws_store.create_runs(
+        [NewRun(id="x1", experiment="ex", status=S.RUNNING), NewRun(id="y1", experiment="why", status=S.RUNNING)]
+    )
+    for run_id in ("x1", "y1"):
+        ws_store.set_status(run_id, S.COMPLETED)
+    first = RuntuiApp(workspace)
+    async with first.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, first)
+        screen.run_tree.experiment_node("why").expand()  # type: ignore[union-attr]
+        await wait_until(pilot, lambda: screen.run_tree.run_node("y1") is not None, "why's run")
+        first.theme = "textual-light"
+        assert screen.apply_filter("x1")
+        await wait_until(pilot, lambda: screen.view.active, "the filter")
+    assert (workspace.home / "tui.json").exists()
+
+    second = RuntuiApp(workspace)
+    async with second.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, second)
+        assert second.theme == "textual-light"
+        await wait_until(pilot, lambda: screen.view.text == "x1", "the filter back")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not screen.view.active and screen.run_tree.run_node("y1") is not None, "why")
+        assert not screen.run_tree.experiment_node("ex").is_expanded  # type: ignore[union-attr]
+
+    (workspace.home / "tui.json").write_text("{not json", encoding="utf-8")
+    third = RuntuiApp(workspace)
+    async with third.run_test(size=(80, 24)) as pilot:
+        notices = record_notices(third)
+        screen = await started(pilot, third)
+        assert third.saved.problem is not None and "unreadable" in third.saved.problem
+        assert screen.view.text == ""
+    del notices

@@ -66,3 +66,10 @@ def test_one_registry_feeds_bindings_help_and_readme() -> None:
     text = console.export_text()
     for action in keymap.ACTIONS:
         assert action.help in text
+
+
+def test_readme_key_map_is_the_registry() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert keymap.markdown_key_map() in readme  # regenerate with scripts/screenshots.py

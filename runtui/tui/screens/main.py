@@ -189,6 +189,9 @@ class MainScreen(Screen[None]):
             return  # a newer view was asked for meanwhile
         result = message.result
         first = not self.loaded
+        saved = self.runtui_app.saved
+        if first and saved.open_keys is not None and self.run_tree.open_keys is None:
+            self.run_tree.open_keys = set(saved.open_keys)  # what was open when the last session ended
         if isinstance(result, Overview):
             self._experiment_total = len(result.experiments)
             live = sorted((c for c in result.experiments.values() if c.live), key=lambda c: -c.live)
@@ -205,6 +208,21 @@ class MainScreen(Screen[None]):
         self._update_status()
         if first and self.runtui_app.live:
             self._follow_store()
+        if first and (saved.filter or saved.live_only):
+            self._restore_view(saved.filter, saved.live_only)
+
+    def _restore_view(self, text: str, live_only: bool) -> None:
+        from runtui.store.filters import compile_filter
+
+        try:
+            where = compile_filter(text) if text else None
+        except RuntuiError as exc:
+            self.notify(f"the last session's filter no longer parses ({exc}); showing every run", markup=False)
+            return
+        self._set_view(ViewFilter(text if where is not None else "", where, live_only))
+
+    def on_unmount(self) -> None:
+        self.runtui_app.remember_state(self.view.text, self.view.live_only, self.run_tree.open_keys)
 
     def on_main_screen_problem(self, message: MainScreen.Problem) -> None:
         self._problem = message.error
@@ -711,12 +729,16 @@ class MainScreen(Screen[None]):
 
     def action_zoom(self) -> None:
         """Cycle: the log maximised, the details maximised, back to the normal layout."""
+        # Focus moves into the maximised pane (Textual restores the layout when focus leaves it).
         if self.maximized is None:
+            self.log_panel.view.focus()
             self.maximize(self.log_panel, container=False)
         elif self.maximized is self.log_panel:
+            self.details.focus()
             self.maximize(self.details, container=False)
         else:
             self.minimize()
+            self.run_tree.focus()
 
     def reveal_run(self, run: RunRecord, ancestors: list[str]) -> None:
         self.run_tree.reveal_run(run, ancestors)

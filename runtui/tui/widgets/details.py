@@ -119,7 +119,7 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
 
     system = [s for s in details.summaries if is_system_metric(s.name)]
     if system:
-        sys_text = Text()
+        sys_text = Text(no_wrap=True, overflow="ellipsis")  # one line: the log below keeps its rows
         for s in system:
             if sys_text:
                 sys_text.append("  ")
@@ -208,6 +208,8 @@ def render_experiment(entry: ExperimentEntry) -> RenderableType:
 
 class DetailsPane(VerticalScroll):
     """The highlighted run's details; reloads in a worker when asked, repaints only the parts that changed."""
+
+    ALLOW_MAXIMIZE = True  # `z` on the main screen maximises the details (containers are not, by default)
 
     DEFAULT_CSS = """
     DetailsPane > .details-part { height: auto; }
