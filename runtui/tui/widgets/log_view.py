@@ -172,8 +172,13 @@ class LogView(ScrollView, can_focus=True):
         for line in lines[-200:]:
             self._width = max(self._width, min(len(line), 4000))
         self._width = max(self._width, min(len(self.partial), 4000))
+        height = self.scrollable_content_region.height
+        scrolls = follow and not chunk.reset and self.following and self.line_count > height > 0
         self.virtual_size = Size(self._width, self.line_count)
-        self.refresh()
+        if not scrolls:
+            # When following a view that overflows, the anchor's scroll to the new end repaints it: a refresh
+            # here as well sent every line twice (seen in bench/tui_bytes.py's capture).
+            self.refresh()
         if follow and not self.following:
             self.anchor()  # a new file starts followed
         self._check_following()
