@@ -407,7 +407,7 @@ class MainScreen(Screen[None]):
         data = self.run_tree.selected
         if isinstance(data, RunEntry):
             self._details_last = time.monotonic()
-            self.details.show_run(data.run.id)
+            self.details.show_run(data.run.id, data.run)
             self.log_panel.follow(self.runtui_app.config.run_dir(data.run.id), data.run)
         elif isinstance(data, ExperimentEntry):
             self.details.show_experiment(data)

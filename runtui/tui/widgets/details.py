@@ -36,6 +36,7 @@ from runtui.tui.formatting import (
 )
 
 if TYPE_CHECKING:
+    from runtui.store.records import RunRecord
     from runtui.tui.app import RuntuiApp
     from runtui.tui.widgets.run_tree import ExperimentEntry
 
@@ -213,6 +214,7 @@ class DetailsPane(VerticalScroll):
 
     DEFAULT_CSS = """
     DetailsPane > .details-part { height: auto; }
+    DetailsPane > #details-system { text-wrap: nowrap; text-overflow: ellipsis; }
     DetailsPane > #details-metrics, DetailsPane > #details-system, DetailsPane > #details-error { margin-top: 1; }
     """
 
@@ -257,11 +259,20 @@ class DetailsPane(VerticalScroll):
             if name != "head":
                 widget.display = False
 
-    def show_run(self, run_id: str) -> None:
+    def show_run(self, run_id: str, record: RunRecord | None = None) -> None:
+        """Show run `run_id`; `record` (what the tree holds) is shown at once while the rest is read, so the
+        pane never shows the previous run's figures under a new highlight (a read can take a while)."""
         if run_id != self.run_id:
             self.run_id = run_id
             self.details = None
             self.scroll_home(animate=False)
+            if record is not None:
+                head = Text(no_wrap=True, overflow="ellipsis")
+                head.append(STATUS_GLYPH[record.status] + " ", style=status_style(record.status, self.app.no_color))
+                head.append(record.status.value + "  ", style="bold")
+                head.append(strip_controls(record.name), style="bold")
+                head.append("  reading…", style="dim")
+                self._show_only(head)
         self.reload()
 
     def show_experiment(self, entry: ExperimentEntry) -> None:

@@ -175,9 +175,11 @@ class LogView(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         scrolls = follow and not chunk.reset and self.following and self.line_count > height > 0
         self.virtual_size = Size(self._width, self.line_count)
-        if not scrolls:
-            # When following a view that overflows, the anchor's scroll to the new end repaints it: a refresh
-            # here as well sent every line twice (seen in bench/tui_bytes.py's capture).
+        if scrolls:
+            # Scroll to the new end now, in the same frame as the size change: left to the anchor (a callback
+            # after the next refresh), every appended batch was sent twice (bench/tui_bytes.py's capture).
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        else:
             self.refresh()
         if follow and not self.following:
             self.anchor()  # a new file starts followed
