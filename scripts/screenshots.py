@@ -78,9 +78,13 @@ def press(*keys: str, settle: float = 0.6) -> Step:
     return step
 
 
-async def shoot(config: WorkspaceConfig, out: Path, size: tuple[int, int], run_id: str, *steps: Step) -> None:
+async def shoot(
+    config: WorkspaceConfig, out: Path, size: tuple[int, int], run_id: str, *steps: Step, theme: str | None = None
+) -> None:
     app = RuntuiApp(config, clock=lambda: NOW, live=False, local_host=HOST)
     async with app.run_test(size=size) as pilot:
+        if theme is not None:
+            app.theme = theme
         await until(pilot, lambda: any(isinstance(s, MainScreen) for s in app.screen_stack))
         screen = next(s for s in app.screen_stack if isinstance(s, MainScreen))
         await until(pilot, lambda: screen.loaded)
@@ -106,6 +110,25 @@ async def main(out_dir: Path) -> None:
         await shoot(config, out_dir / "help.svg", big, LONG_RUN, press("question_mark"))
         await shoot(config, out_dir / "cancel.svg", small, LONG_RUN, press("c"))
         await shoot(config, out_dir / "filter.svg", big, LONG_RUN, press("slash", *"tag:best", "enter", settle=1.0))
+        await shoot(config, out_dir / "light-80x24.svg", small, LONG_RUN, theme="textual-light")
+        await shoot(config, out_dir / "compare.svg", big, SWEEP_PARENT, press("C", settle=2.0))
+        await shoot(config, out_dir / "zoom-80x24.svg", small, LONG_RUN, press("z"))
+    write_key_map(ROOT / "README.md")
+
+
+def write_key_map(readme: Path) -> None:
+    """Put the key map generated from the action registry between the README's markers."""
+    from runtui.tui.keymap import markdown_key_map
+
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- keymap:start -->", "<!-- keymap:end -->"
+    if start not in text or end not in text:
+        print(f"{readme}: no {start} … {end} markers; key map not written")
+        return
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{markdown_key_map()}\n{end}{tail}", encoding="utf-8")
+    print(f"wrote the key map into {readme}")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
 
 from runtui.config import WorkspaceConfig
 from runtui.identity import current_host
@@ -37,13 +36,25 @@ class RuntuiApp(App[None]):
         clock: Callable[[], float] = time.time,
         live: bool = True,
         local_host: str | None = None,
+        remember: bool | None = None,
     ) -> None:
         """`clock` gives "now" for durations (tests pin it); `live=False` turns off the change feed;
         `local_host` is this box's name (runs of other boxes are marked in the tree; demo stores pin it)."""
         super().__init__()
+        if self.no_color:
+            # Textual's NO_COLOR maps colours to greys (still colour codes on the wire, and red on a dark
+            # background nearly vanishes); NO_COLOR asks for none: keep only attributes (bold, reverse).
+            from textual.filter import Monochrome, NoColor
+
+            self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
         self.config = config
         self.clock = clock
         self.live = live
+        # Theme, filter and open experiments carry over between sessions (not for pinned, non-live pictures).
+        self.remember = live if remember is None else remember
+        from runtui.tui.state import TuiState, load_state
+
+        self.saved = load_state(config.home) if self.remember else TuiState()
         self.local_host = local_host if local_host is not None else current_host()
         self._store: Store | None = None
         self._store_lock = threading.Lock()
@@ -81,20 +92,20 @@ class RuntuiApp(App[None]):
     def on_mount(self) -> None:
         from runtui.tui.screens.main import MainScreen
 
+        if self.saved.theme is not None and self.saved.theme in self.available_themes:
+            self.theme = self.saved.theme
+        if self.saved.problem is not None:
+            self.notify(self.saved.problem, severity="warning", markup=False)
         self.push_screen(MainScreen())
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        from runtui.tui.screens.main import MainScreen
+    def remember_state(self, filter_text: str, live_only: bool, open_keys: set[str] | None) -> None:
+        """Save what the next session starts with (best effort: a read-only home only loses the memory)."""
+        if not self.remember:
+            return
+        from runtui.tui.state import TuiState
 
-        if isinstance(screen, MainScreen):
-            yield SystemCommand("Cancel run", "Cancel the highlighted run (asks first)", screen.action_cancel_run)
-            yield SystemCommand("Fail run", "Mark the highlighted run Failed (asks first)", screen.action_fail_run)
-            yield SystemCommand("Tag run", "Add or change a tag: key=value or key", screen.action_tag_run)
-            yield SystemCommand("Remove tag", "Remove a tag from the highlighted run", screen.action_untag_run)
-            yield SystemCommand("Filter runs", "Filter with the filter language", screen.action_open_filter)
-            yield SystemCommand("Clear filter", "Show every run again", screen.action_clear_filter)
-            yield SystemCommand("Toggle finished runs", "Show only live runs, or all", screen.action_toggle_finished)
-            yield SystemCommand("Show log", "Full-screen log of the highlighted run", screen.action_show_log)
-            yield SystemCommand("Show metrics", "Charts of the highlighted run's metrics", screen.action_show_metrics)
-            yield SystemCommand("Help", "Every key and the filter language", screen.action_help)
-        yield from super().get_system_commands(screen)
+        state = TuiState(self.theme, filter_text, live_only, sorted(open_keys) if open_keys is not None else None)
+        try:
+            state.save(self.config.home)
+        except OSError as exc:
+            self.log.warning(f"cannot save the TUI's state: {exc}")

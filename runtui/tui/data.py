@@ -193,3 +193,32 @@ def read_details(store: Store, run_id: str) -> RunDetails:
         sparks[s.name] = list(sampled_series(store, run_id, s.name, SPARK_POINTS).values)
     children = child_counts(store, [run_id]).get(run_id, 0)
     return RunDetails(record, tags, properties, summaries, sparks, children)
+
+
+def find_runs(store: Store, text: str, limit: int = 20) -> list[tuple[RunRecord, list[str]]]:
+    """Runs whose name, id or experiment contains `text`, or that carry a tag `text`, newest first, each with
+    its ancestors' ids (root first) so the tree can open the way to it. For the command palette's jump."""
+    from runtui.errors import RuntuiError
+    from runtui.store.filters import compile_filter
+    from runtui.store.overview import matching_runs
+
+    words = text.strip()
+    if not words:
+        return []
+    found: dict[str, RunRecord] = {}
+    for expr in (words, f"tag:{words}"):
+        try:
+            where = compile_filter(expr)
+        except RuntuiError:
+            continue  # not a valid filter in this form (e.g. a tag key with spaces): the other form may be
+        for run in matching_runs(store, where, limit=limit):
+            found.setdefault(run.id, run)
+    out: list[tuple[RunRecord, list[str]]] = []
+    for run in list(found.values())[:limit]:
+        chain: list[str] = []
+        parent = run.parent_id
+        while parent is not None and len(chain) < 100:
+            chain.insert(0, parent)
+            parent = store.get_run(parent).parent_id
+        out.append((run, chain))
+    return out

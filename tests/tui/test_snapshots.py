@@ -25,6 +25,7 @@ from runtui.tui.showcase import HOST, NOW, RESNET, SWEEP, build_showcase
 from runtui.tui.widgets.run_tree import ExperimentEntry
 
 SIZES = [(80, 24), (120, 40)]
+MAIN_SIZES = [(60, 15), (80, 24), (120, 40), (200, 60)]  # the main screen at every size the issue names
 LONG_RUN = f"{RESNET}_1700000000_00000003"
 FAILED_RUN = f"{RESNET}_1700000000_00000002"
 SWEEP_CHILD = f"{SWEEP}_1700000000_00000003"
@@ -104,7 +105,7 @@ async def open_metrics(pilot: Any, screen: MainScreen) -> None:
     await wait_until(pilot, lambda: metrics.charts and all(c.steps for c in metrics.charts.values()), "charts")
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", MAIN_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_main_screen(snap_compare: Any, showcase: WorkspaceConfig, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(showcase), terminal_size=size, run_before=prepare(LONG_RUN))
 

@@ -14,28 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from runtui.status import RunStatus
+from runtui.tui import keymap
 from runtui.tui.formatting import STATUS_GLYPH, status_style
-
-KEYS: list[tuple[str, str]] = [
-    ("↑ ↓ pgup pgdn", "move in the tree"),
-    ("enter / space", "expand or collapse (load older runs on “… older runs”)"),
-    ("→ ←", "expand / collapse, or go to the parent"),
-    ("tab", "move between the tree, details and log"),
-    ("c", "cancel the run (asks first); its owner stops it"),
-    ("f", "mark the run Failed (asks first, optional reason)"),
-    ("t", "add or change a tag: key=value, or key"),
-    ("T", "remove a tag"),
-    ("/", "filter runs (see below); in the log: search"),
-    ("escape", "clear the filter"),
-    ("a", "show only live runs / show all runs"),
-    ("l", "full-screen log of the run"),
-    ("m", "metric charts of the run"),
-    ("n N", "next / previous search match in the log"),
-    ("end  G", "follow the log again after scrolling up"),
-    ("ctrl+p", "command palette: every action by name"),
-    ("?", "this help"),
-    ("q", "quit (or close the open view)"),
-]
 
 FILTER_EXAMPLES: list[tuple[str, str]] = [
     ("resnet", "name, id or experiment contains it"),
@@ -52,7 +32,7 @@ def help_renderable() -> Group:
     keys = Table(box=None, padding=(0, 2), show_header=False)
     keys.add_column(style="bold cyan", no_wrap=True)
     keys.add_column()
-    for key, what in KEYS:
+    for key, what in keymap.key_rows():
         keys.add_row(Text(key), Text(what))
     legend = Text()
     for status in RunStatus:

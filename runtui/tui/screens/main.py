@@ -8,6 +8,7 @@ through the SDK, each outcome notified).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,17 +17,19 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Footer, Input, Static
 
 from runtui.errors import FilterSyntaxError, RuntuiError
 from runtui.status import RunStatus
 from runtui.terminal_text import strip_controls
-from runtui.tui import actions
+from runtui.tui import actions, keymap
 from runtui.tui.data import FeedBatch, Matches, Overview, ViewFilter, read_feed, read_matches, read_overview
+from runtui.tui.palette import RuntuiCommands
 from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from runtui.tui.widgets.details import DetailsPane
 from runtui.tui.widgets.log_view import LogPanel
@@ -38,7 +41,9 @@ if TYPE_CHECKING:
 
 FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file event arrived
 DETAILS_MIN_INTERVAL_S = 1.0  # a run logging every 100 ms re-reads its details at most once a second
+FEED_MIN_INTERVAL_S = 0.25  # a run logging 100 points/s redraws its row 4 times a second, not 100 (bytes)
 SELECT_DEBOUNCE_S = 0.08  # holding an arrow key does not start a read per line passed
+COMPARE_MAX = 6  # runs on one chart (one theme colour each)
 AUTO_EXPAND = 3  # experiments with live runs opened at start
 SWEEP_S = 10.0  # how often live runs whose owner stopped heart-beating are marked NotResponding (and back)
 
@@ -61,17 +66,10 @@ Runs appear here as soon as they start; q quits, ? shows every key."""
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "cancel_run", "Cancel"),
-        Binding("f", "fail_run", "Fail"),
-        Binding("t", "tag_run", "Tag"),
-        Binding("T", "untag_run", "Untag", show=False),
-        Binding("slash", "open_filter", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("a", "toggle_finished", "Live"),
-        Binding("l", "show_log", "Log"),
-        Binding("m", "show_metrics", "Metrics"),
-        Binding("question_mark", "help", "Help"),
+        Binding(a.keys, a.action, a.footer_label, show=a.footer) for a in keymap.main_actions()
     ]
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {RuntuiCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (72, "-normal"), (150, "-wide")]  # noqa: RUF012
 
     class Loaded(Message):
         """The tree's starting data (overview or filter matches) arrived."""
@@ -114,6 +112,12 @@ class MainScreen(Screen[None]):
         self._details_last = 0.0
         self._problem: str | None = None
         self._experiment_total = 0
+        # False while another screen (log, metrics, help, a dialog) is on top: this screen then does no UI
+        # work at all, since each of its repaints would repaint the screen on top too (bytes on the wire).
+        self._visible = asyncio.Event()
+        self._visible.set()
+        self._tick_timer: Timer | None = None
+        self._status_text = ""
 
     @property
     def runtui_app(self) -> RuntuiApp:
@@ -137,9 +141,26 @@ class MainScreen(Screen[None]):
         self.empty.display = False
         self.run_tree.focus()
         self._start()
-        self.set_interval(1.0, self._tick)
+        self._tick_timer = self.set_interval(1.0, self._tick)
         if self.runtui_app.live:
             self.set_interval(SWEEP_S, self._sweep_lost_runs)
+
+    def on_screen_suspend(self) -> None:
+        self._visible.clear()
+        if self._tick_timer is not None:
+            self._tick_timer.pause()
+        self.log_panel.pause()
+
+    def on_screen_resume(self) -> None:
+        if self._visible.is_set():
+            return  # the first resume, at mount
+        self._visible.set()
+        if self._tick_timer is not None:
+            self._tick_timer.resume()
+        self.log_panel.resume()
+        self.details.reload()
+        self._tick()
+        self.kick()
 
     # ------------------------------------------------------------------ loading
 
@@ -168,6 +189,9 @@ class MainScreen(Screen[None]):
             return  # a newer view was asked for meanwhile
         result = message.result
         first = not self.loaded
+        saved = self.runtui_app.saved
+        if first and saved.open_keys is not None and self.run_tree.open_keys is None:
+            self.run_tree.open_keys = set(saved.open_keys)  # what was open when the last session ended
         if isinstance(result, Overview):
             self._experiment_total = len(result.experiments)
             live = sorted((c for c in result.experiments.values() if c.live), key=lambda c: -c.live)
@@ -184,6 +208,21 @@ class MainScreen(Screen[None]):
         self._update_status()
         if first and self.runtui_app.live:
             self._follow_store()
+        if first and (saved.filter or saved.live_only):
+            self._restore_view(saved.filter, saved.live_only)
+
+    def _restore_view(self, text: str, live_only: bool) -> None:
+        from runtui.store.filters import compile_filter
+
+        try:
+            where = compile_filter(text) if text else None
+        except RuntuiError as exc:
+            self.notify(f"the last session's filter no longer parses ({exc}); showing every run", markup=False)
+            return
+        self._set_view(ViewFilter(text if where is not None else "", where, live_only))
+
+    def on_unmount(self) -> None:
+        self.runtui_app.remember_state(self.view.text, self.view.live_only, self.run_tree.open_keys)
 
     def on_main_screen_problem(self, message: MainScreen.Problem) -> None:
         self._problem = message.error
@@ -228,8 +267,18 @@ class MainScreen(Screen[None]):
             self.notify(f"live updates by polling only: {exc}", severity="warning", markup=False)
             subscription = None
         try:
+            last_read = 0.0
             while True:
-                await self._wait_for_change(subscription)
+                kicked = await self._wait_for_change(subscription)
+                pause = last_read + FEED_MIN_INTERVAL_S - time.monotonic()
+                if not kicked and pause > 0:
+                    # Changes by others are gathered for a moment; our own writes (a kick) show at once.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._kick.wait(), pause)
+                    self._kick.clear()
+                last_read = time.monotonic()
+                if not self._visible.is_set():
+                    await self._visible.wait()  # changes meanwhile are read in one go on return
                 if self.feed_revision is None:
                     continue
                 since, view, generation = self.feed_revision, self.view, self.generation
@@ -263,10 +312,11 @@ class MainScreen(Screen[None]):
             if watcher is not None:
                 await asyncio.to_thread(watcher.close)
 
-    async def _wait_for_change(self, subscription: Any) -> None:
+    async def _wait_for_change(self, subscription: Any) -> bool:
+        """Wait for a change; True when it was a kick (our own write, to be shown at once)."""
         if self._kick.is_set():
             self._kick.clear()
-            return
+            return True
         waits: set[asyncio.Task[Any]] = {asyncio.ensure_future(self._kick.wait())}
         if subscription is not None:
             waits.add(asyncio.ensure_future(subscription.wait_async(FALLBACK_POLL_S)))
@@ -277,7 +327,9 @@ class MainScreen(Screen[None]):
         finally:
             for task in waits:
                 task.cancel()
-            self._kick.clear()
+        kicked = self._kick.is_set()
+        self._kick.clear()
+        return kicked
 
     def _report_feed_problem(self, exc: BaseException) -> None:
         message = f"live updates paused: {exc}"
@@ -294,7 +346,10 @@ class MainScreen(Screen[None]):
         if not had_experiments and self.run_tree.root.children:
             self._set_empty(False)
         selected = self.run_tree.selected
-        if isinstance(selected, RunEntry) and any(info.run.id == selected.run.id for info in batch.runs):
+        shown = self.details.run_id
+        changed = next((info.run for info in batch.runs if info.run.id == shown), None)
+        if changed is not None:
+            self.log_panel.set_run(changed)
             self._reload_details_throttled()
         elif isinstance(selected, ExperimentEntry) and selected.name in batch.experiments:
             self.details.show_experiment(selected)
@@ -311,7 +366,8 @@ class MainScreen(Screen[None]):
             def fire() -> None:
                 self._details_timer = None
                 self._details_last = time.monotonic()
-                self.details.reload()
+                if self._visible.is_set():
+                    self.details.reload()
 
             self._details_timer = self.set_timer(wait, fire)
 
@@ -319,7 +375,6 @@ class MainScreen(Screen[None]):
     def _sweep_lost_runs(self) -> None:
         """Liveness across hosts: someone has to notice that a run's owner stopped heart-beating. What changes
         comes back through the change feed like any other write."""
-        import contextlib
 
         from runtui.execution.liveness import sweep_lost_runs
 
@@ -332,19 +387,28 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ selection
 
-    @on(Tree.NodeHighlighted, "#tree")
-    def _highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
+    @on(RunTree.SelectionChanged, "#tree")
+    def _highlighted(self, event: RunTree.SelectionChanged) -> None:
+        if event.note:
+            self.notify(event.note, markup=False, timeout=4)
         if self._select_timer is not None:
             self._select_timer.stop()
         self._select_timer = self.set_timer(SELECT_DEBOUNCE_S, self._show_selection)
+
+    def _sync_selection(self) -> None:
+        """Show the highlighted row now if a debounced change is pending (an action must never act on one run
+        while the details show another)."""
+        if self._select_timer is not None:
+            self._select_timer.stop()
+            self._show_selection()
 
     def _show_selection(self) -> None:
         self._select_timer = None
         data = self.run_tree.selected
         if isinstance(data, RunEntry):
             self._details_last = time.monotonic()
-            self.details.show_run(data.run.id)
-            self.log_panel.follow(self.runtui_app.config.run_dir(data.run.id))
+            self.details.show_run(data.run.id, data.run)
+            self.log_panel.follow(self.runtui_app.config.run_dir(data.run.id), data.run)
         elif isinstance(data, ExperimentEntry):
             self.details.show_experiment(data)
             self.log_panel.follow(None)
@@ -381,7 +445,9 @@ class MainScreen(Screen[None]):
                 text.append(self.view.text, style="cyan")
             if self.view.live_only:
                 text.append("  live only", style="yellow")
-        self.status_line.update(text)
+        if text.plain != self._status_text:  # an identical update still repaints the line
+            self._status_text = text.plain
+            self.status_line.update(text, layout=False)
 
     # ------------------------------------------------------------------ filter
 
@@ -462,6 +528,7 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ actions on runs
 
     def _target(self, verb: str) -> RunRecord | None:
+        self._sync_selection()
         data = self.run_tree.selected
         if isinstance(data, RunEntry):
             return data.run
@@ -611,6 +678,70 @@ class MainScreen(Screen[None]):
         run = self._target("metrics")
         if run is not None:
             self.app.push_screen(MetricsScreen(run))
+
+    def action_mark_run(self) -> None:
+        run = self._target("mark")
+        if run is not None:
+            marked = self.run_tree.toggle_mark(run)
+            n = len(self.run_tree.marked)
+            what = "marked" if marked else "unmarked"
+            self.notify(f"{what} {run.name}; {n} marked (C compares them)", markup=False, timeout=2)
+
+    def action_compare(self) -> None:
+        """Compare the marked runs; with none marked, the highlighted run's children (a sweep)."""
+        marked = list(self.run_tree.marked.values())
+        if len(marked) >= 2:
+            self._open_compare(marked, f"{len(marked)} marked runs")
+            return
+        run = self._target("compare")
+        if run is not None:
+            self._compare_children(run)
+
+    @work(thread=True, exclusive=True, group="compare-read", exit_on_error=False)
+    def _compare_children(self, parent: RunRecord) -> None:
+        from runtui.store.overview import run_page
+
+        try:
+            children = run_page(self.runtui_app.store, parent_id=parent.id, limit=COMPARE_MAX).runs
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"compare: cannot read runs: {exc}", severity="error", markup=False)
+            return
+        if not children:
+            self.app.call_from_thread(
+                self.notify, "compare: mark runs with x (or highlight a sweep's parent run)", markup=False
+            )
+            return
+        self.app.call_from_thread(self._open_compare, list(children), f"children of {parent.name}")
+
+    def _open_compare(self, runs: list[RunRecord], why: str) -> None:
+        from runtui.tui.screens.compare import CompareScreen
+
+        if len(runs) > COMPARE_MAX:
+            self.notify(f"compare: the first {COMPARE_MAX} of {len(runs)} runs", markup=False)
+        self.app.push_screen(CompareScreen(runs[:COMPARE_MAX], why))
+
+    def action_copy_id(self) -> None:
+        run = self._target("copy id")
+        if run is not None:
+            # OSC 52: the terminal (local, or at the far end of SSH and tmux) puts it on the clipboard
+            self.app.copy_to_clipboard(run.id)
+            self.notify(f"copied {run.id}", markup=False, timeout=2)
+
+    def action_zoom(self) -> None:
+        """Cycle: the log maximised, the details maximised, back to the normal layout."""
+        # Focus moves into the maximised pane (Textual restores the layout when focus leaves it).
+        if self.maximized is None:
+            self.log_panel.view.focus()
+            self.maximize(self.log_panel, container=False)
+        elif self.maximized is self.log_panel:
+            self.details.focus()
+            self.maximize(self.details, container=False)
+        else:
+            self.minimize()
+            self.run_tree.focus()
+
+    def reveal_run(self, run: RunRecord, ancestors: list[str]) -> None:
+        self.run_tree.reveal_run(run, ancestors)
 
     def action_help(self) -> None:
         from runtui.tui.screens.help import HelpScreen

@@ -45,10 +45,11 @@ class MetricsScreen(Screen[None]):
             self.run = run
 
     class SeriesLoaded(Message):
-        def __init__(self, series: MetricSeries, note: str) -> None:
+        def __init__(self, series: MetricSeries, note: str, summary: MetricSummary) -> None:
             super().__init__()
             self.series = series
             self.note = note
+            self.summary = summary
 
     class Failed(Message):
         def __init__(self, error: str) -> None:
@@ -60,6 +61,7 @@ class MetricsScreen(Screen[None]):
         self.run = run
         self.charts: dict[str, LineChart] = {}
         self._title = Static(self._title_text(), classes="screen-title")
+        self._title_plain = ""
         self._grid = Grid(id="charts")
         self._empty = Static(Text("loading metrics…", style="dim"), id="charts-empty")
 
@@ -90,7 +92,7 @@ class MetricsScreen(Screen[None]):
         self._grid.styles.grid_size_columns = 2 if self.size.width >= 120 else 1
 
     def _refresh_live(self) -> None:
-        if self.run.status.is_live:
+        if self.run.status.is_live and self.is_current:
             self._load()
 
     @work(thread=True, exclusive=True, group="metrics", exit_on_error=False)
@@ -112,14 +114,18 @@ class MetricsScreen(Screen[None]):
                 series = sampled_series(store, self.run.id, s.name, CHART_POINTS)
                 note = f"{s.count:,} points"
                 if len(series.steps) < s.count:
-                    note += f", shown as {len(series.steps)}"
-                self.post_message(self.SeriesLoaded(series, note))
+                    # the store averages buckets of steps: say so (the figures in the header are the data's own)
+                    note += f", downsampled to {len(series.steps)} bucket means"
+                self.post_message(self.SeriesLoaded(series, note, s))
         except Exception as exc:  # shown, never swallowed
             self.post_message(self.Failed(f"cannot read metrics: {exc}"))
 
     def on_metrics_screen_listed(self, message: MetricsScreen.Listed) -> None:
         self.run = message.run
-        self._title.update(self._title_text())
+        title = self._title_text()
+        if title.plain != self._title_plain:
+            self._title_plain = title.plain
+            self._title.update(title, layout=False)
         if not message.summaries:
             self._empty.update(Text("this run has logged no numeric metrics yet", style="dim"))
             return
@@ -133,7 +139,9 @@ class MetricsScreen(Screen[None]):
     def on_metrics_screen_series_loaded(self, message: MetricsScreen.SeriesLoaded) -> None:
         chart = self.charts.get(message.series.name)
         if chart is not None:
-            chart.set_series(message.series.steps, message.series.values, message.note)
+            s = message.summary
+            last = s.last if isinstance(s.last, (int, float)) else None
+            chart.set_series(message.series.steps, message.series.values, message.note, figures=(last, s.min, s.max))
 
     def on_metrics_screen_failed(self, message: MetricsScreen.Failed) -> None:
         self.notify(message.error, severity="error", markup=False)

@@ -107,14 +107,28 @@ class LineChart(Widget):
         self.steps: list[float] = []
         self.values: list[float | None] = []
         self.note = "loading…"
+        self.figures: tuple[float | None, float | None, float | None] | None = None
         # The metric name is user text: a Text title is never parsed as markup (a str would be).
         self.border_title = Text(truncate(strip_controls(name), 60))
         self.can_focus = True
 
-    def set_series(self, steps: Sequence[float], values: Sequence[float | None], note: str = "") -> None:
-        self.steps = list(steps)
-        self.values = list(values)
+    def set_series(
+        self,
+        steps: Sequence[float],
+        values: Sequence[float | None],
+        note: str = "",
+        *,
+        figures: tuple[float | None, float | None, float | None] | None = None,
+    ) -> None:
+        """Draw `values` over `steps`. `figures` are the data's own (last, min, max) when the series drawn is
+        down-sampled: the header shows them rather than those of the averaged points."""
+        steps, values = list(steps), list(values)
+        if steps == self.steps and values == self.values and note == self.note and figures == self.figures:
+            return  # a re-read of a series that did not change repaints nothing
+        self.steps = steps
+        self.values = values
         self.note = note
+        self.figures = figures
         self.refresh()
 
     def set_note(self, note: str) -> None:
@@ -127,14 +141,18 @@ class LineChart(Widget):
         finite = [v for v in self.values if v is not None and math.isfinite(v)]
         if not finite:
             return Text(self.note or "no numeric points", style="dim")
-        last = finite[-1]
+        last, lo, hi = finite[-1], min(finite), max(finite)
+        if self.figures is not None:
+            last = self.figures[0] if self.figures[0] is not None else last
+            lo = self.figures[1] if self.figures[1] is not None else lo
+            hi = self.figures[2] if self.figures[2] is not None else hi
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append("last ", style="dim")
         header.append(format_number(last), style="bold")
         header.append("  min ", style="dim")
-        header.append(format_number(min(finite)))
+        header.append(format_number(lo))
         header.append("  max ", style="dim")
-        header.append(format_number(max(finite)))
+        header.append(format_number(hi))
         if self.note:
             header.append("  " + self.note, style="dim")
         labels_y = [format_number(v) for v in (max(finite), min(finite))]

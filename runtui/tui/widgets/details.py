@@ -6,13 +6,15 @@ literally: `[red]x[/]` stays those characters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -30,13 +32,26 @@ from runtui.tui.formatting import (
     is_system_metric,
     sparkline,
     status_style,
+    truncate,
 )
 
 if TYPE_CHECKING:
+    from runtui.store.records import RunRecord
     from runtui.tui.app import RuntuiApp
     from runtui.tui.widgets.run_tree import ExperimentEntry
 
 ERROR_LINES = 12
+
+
+@dataclass(frozen=True)
+class Part:
+    """One section of the details pane and the inputs that decide how it looks."""
+
+    renderable: RenderableType
+    key: Hashable
+
+
+PART_NAMES = ("head", "metrics", "system", "info", "error")
 
 
 def _t(value: object, style: str = "") -> Text:
@@ -51,14 +66,67 @@ def _grid() -> Table:
     return grid
 
 
-def render_run(details: RunDetails, now: float, width: int, no_color: bool = False) -> RenderableType:
-    """The details of one run as a Rich renderable (pure: used by the pane and by tests)."""
+def run_parts(details: RunDetails, now: float, width: int, no_color: bool = False) -> dict[str, Part]:
+    """The details of one run as separate parts, each with the inputs that decide its look (its key).
+
+    Pure (used by the pane and by tests). Ordered for a small terminal: the status line, then the metrics with
+    sparklines, then system figures, then the rest. Only the head ticks (the duration of a live run); the pane
+    repaints a part only when its key changed, so a live run costs a line a second, not the whole pane.
+    """
     rec = details.record
-    title = Text(no_wrap=True, overflow="ellipsis")
-    title.append(STATUS_GLYPH[rec.status] + " ", style=status_style(rec.status, no_color))
-    title.append(rec.status.value, style=ink(f"bold {STATUS_COLOR[rec.status]}", no_color))
-    title.append("  ")
-    title.append(strip_controls(rec.name), style="bold")
+    parts: dict[str, Part] = {}
+
+    head = Text(no_wrap=True, overflow="ellipsis")
+    head.append(STATUS_GLYPH[rec.status] + " ", style=status_style(rec.status, no_color))
+    head.append(rec.status.value, style=ink(f"bold {STATUS_COLOR[rec.status]}", no_color))
+    duration = format_duration(rec.duration(now))
+    if duration:
+        head.append(f"  {duration}", style="dim")
+    head.append("  ")
+    head.append(strip_controls(rec.name), style="bold")
+    parts["head"] = Part(head, (head.plain, rec.status, no_color))
+
+    metrics = [s for s in details.summaries if not is_system_metric(s.name)]
+    if metrics:
+        name_w = max(6, min(24, width // 3))
+        wide = width >= 64  # min and max columns as well as last
+        spark_w = width - name_w - 10 - (20 if wide else 0) - 2
+        table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, header_style="bold dim")
+        table.add_column("metric", no_wrap=True, max_width=name_w, overflow="ellipsis")
+        table.add_column("last", justify="right", no_wrap=True)
+        if wide:
+            table.add_column("min", justify="right", no_wrap=True)
+            table.add_column("max", justify="right", no_wrap=True)
+        if spark_w >= 6:
+            table.add_column("", no_wrap=True, style=ink("cyan", no_color))
+        for s in metrics:
+            row: list[RenderableType] = [
+                Text(truncate(strip_controls(s.name), name_w)),
+                _t(format_number(s.last)),
+            ]
+            if wide:
+                row.append(_t(format_number(s.min) if s.kind == "scalar" else ""))
+                row.append(_t(format_number(s.max) if s.kind == "scalar" else ""))
+            if spark_w >= 6:
+                row.append(Text(sparkline(details.sparks.get(s.name, []), min(spark_w, 32))))
+            table.add_row(*row)
+        key = (
+            tuple((s.name, s.last, s.min, s.max, s.kind) for s in metrics),
+            tuple((k, tuple(v)) for k, v in sorted(details.sparks.items())),
+            width,
+            no_color,
+        )
+        parts["metrics"] = Part(table, key)
+
+    system = [s for s in details.summaries if is_system_metric(s.name)]
+    if system:
+        sys_text = Text(no_wrap=True, overflow="ellipsis")  # one line: the log below keeps its rows
+        for s in system:
+            if sys_text:
+                sys_text.append("  ")
+            sys_text.append(strip_controls(s.name.removeprefix("sys/")) + " ", style="dim")
+            sys_text.append(format_system_metric(s.name, s.last))
+        parts["system"] = Part(sys_text, (sys_text.plain,))
 
     grid = _grid()
     grid.add_row(_t("id"), _t(rec.id))
@@ -69,12 +137,8 @@ def render_run(details: RunDetails, now: float, width: int, no_color: bool = Fal
     grid.add_row(_t("exp"), where)
     if details.children:
         grid.add_row(_t("children"), _t(details.children))
-    duration = format_duration(rec.duration(now))
     started = rec.started_at or rec.created_at
-    times = Text(format_time(started))
-    if duration:
-        times.append(f"  ({duration}{'' if rec.ended_at else ', running'})", style="dim")
-    grid.add_row(_t("started" if rec.started_at is not None else "created"), times)
+    grid.add_row(_t("started" if rec.started_at is not None else "created"), _t(format_time(started)))
     if rec.ended_at is not None:
         grid.add_row(_t("ended"), _t(format_time(rec.ended_at)))
     proc = Text()
@@ -95,66 +159,42 @@ def render_run(details: RunDetails, now: float, width: int, no_color: bool = Fal
         grid.add_row(_t("exit"), _t(rec.exit_code, ink("bold red" if rec.exit_code else "green", no_color)))
     if details.tags:
         tags = Text()
-        for key, value in sorted(details.tags.items()):
+        for k, v in sorted(details.tags.items()):
             if tags:
                 tags.append("  ")
-            tags.append(strip_controls(key), style="bold")
-            if value is not None:
-                tags.append("=" + strip_controls(value))
+            tags.append(strip_controls(k), style="bold")
+            if v is not None:
+                tags.append("=" + strip_controls(v))
         grid.add_row(_t("tags"), tags)
     if details.properties:
         props = Text()
-        for key, value in sorted(details.properties.items()):
+        for k, v in sorted(details.properties.items()):
             if props:
                 props.append("  ")
-            props.append(strip_controls(key), style="bold")
-            props.append("=" + strip_controls(value))
+            props.append(strip_controls(k), style="bold")
+            props.append("=" + strip_controls(v))
         grid.add_row(_t("props"), props)
+    info_key = (
+        rec.id, rec.experiment, rec.parent_id, rec.started_at, rec.created_at, rec.ended_at, rec.host, rec.pid,
+        rec.user, rec.script, rec.arguments, rec.exit_code, tuple(sorted(details.tags.items(), key=str)),
+        tuple(sorted(details.properties.items())), details.children, width, no_color,
+    )  # fmt: skip
+    parts["info"] = Part(grid, info_key)
 
-    parts: list[RenderableType] = [title, grid]
-    metrics = [s for s in details.summaries if not is_system_metric(s.name)]
-    system = [s for s in details.summaries if is_system_metric(s.name)]
-    if metrics:
-        table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, header_style="bold dim")
-        table.add_column("metric", no_wrap=True, max_width=max(8, width // 3), overflow="ellipsis")
-        table.add_column("last", justify="right", no_wrap=True)
-        table.add_column("min", justify="right", no_wrap=True)
-        table.add_column("max", justify="right", no_wrap=True)
-        spark_width = max(0, width - 4 - max(8, width // 3) - 3 * 9)
-        if spark_width >= 6:
-            table.add_column("", no_wrap=True, style=ink("cyan", no_color))
-        for s in metrics:
-            row: list[RenderableType] = [
-                _t(s.name),
-                _t(format_number(s.last)),
-                _t(format_number(s.min) if s.kind == "scalar" else ""),
-                _t(format_number(s.max) if s.kind == "scalar" else ""),
-            ]
-            if spark_width >= 6:
-                row.append(Text(sparkline(details.sparks.get(s.name, []), min(spark_width, 24))))
-            table.add_row(*row)
-        parts.append(Text(""))
-        parts.append(table)
-    if system:
-        sys_text = Text()
-        for s in system:
-            if sys_text:
-                sys_text.append("  ")
-            sys_text.append(strip_controls(s.name.removeprefix("sys/")) + " ", style="dim")
-            sys_text.append(format_system_metric(s.name, s.last))
-        grid2 = _grid()
-        grid2.add_row(_t("system"), sys_text)
-        parts.append(grid2)
     if rec.error:
         lines = [strip_controls(line) for line in rec.error.rstrip().splitlines()]
         shown = lines[-ERROR_LINES:]
-        err = Text("error", style="bold red")
+        err = Text("error", style=ink("bold red", no_color))
         if len(lines) > len(shown):
             err.append(f"  (last {len(shown)} of {len(lines)} lines)", style="dim")
-        parts.append(Text(""))
-        parts.append(err)
-        parts.append(Text("\n".join(shown), style=ink("red", no_color), overflow="fold"))
-    return Group(*parts)
+        body = Text("\n".join(shown), style=ink("red", no_color), overflow="fold")
+        parts["error"] = Part(Group(err, body), (rec.error, no_color))
+    return parts
+
+
+def render_run(details: RunDetails, now: float, width: int, no_color: bool = False) -> RenderableType:
+    """The details of one run as one Rich renderable (what the pane shows, in one piece)."""
+    return Group(*(part.renderable for part in run_parts(details, now, width, no_color).values()))
 
 
 def render_experiment(entry: ExperimentEntry) -> RenderableType:
@@ -168,7 +208,15 @@ def render_experiment(entry: ExperimentEntry) -> RenderableType:
 
 
 class DetailsPane(VerticalScroll):
-    """The highlighted run's details; reloads in a worker when asked."""
+    """The highlighted run's details; reloads in a worker when asked, repaints only the parts that changed."""
+
+    ALLOW_MAXIMIZE = True  # `z` on the main screen maximises the details (containers are not, by default)
+
+    DEFAULT_CSS = """
+    DetailsPane > .details-part { height: auto; }
+    DetailsPane > #details-system { text-wrap: nowrap; text-overflow: ellipsis; }
+    DetailsPane > #details-metrics, DetailsPane > #details-system, DetailsPane > #details-error { margin-top: 1; }
+    """
 
     class Loaded(Message):
         def __init__(self, token: int, details: RunDetails) -> None:
@@ -188,33 +236,56 @@ class DetailsPane(VerticalScroll):
         self.run_id: str | None = None
         self.details: RunDetails | None = None
         self._token = 0
-        self._body = Static(Text("select a run", style="dim"), id="details-body")
+        self._parts = {name: Static("", id=f"details-{name}", classes="details-part") for name in PART_NAMES}
+        self._keys: dict[str, Hashable] = {}
+        self._body = self._parts["head"]
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield self._body
+    def compose(self) -> ComposeResult:
+        yield from self._parts.values()
 
     @property
     def runtui_app(self) -> RuntuiApp:
         return self.app  # type: ignore[return-value]
 
-    def show_run(self, run_id: str) -> None:
+    def on_mount(self) -> None:
+        self._show_only(Text("select a run", style="dim"))
+
+    def _show_only(self, renderable: RenderableType) -> None:
+        """One renderable in the head part, every other part hidden."""
+        self._keys = {}
+        self._parts["head"].update(renderable)
+        self._parts["head"].display = True
+        for name, widget in self._parts.items():
+            if name != "head":
+                widget.display = False
+
+    def show_run(self, run_id: str, record: RunRecord | None = None) -> None:
+        """Show run `run_id`; `record` (what the tree holds) is shown at once while the rest is read, so the
+        pane never shows the previous run's figures under a new highlight (a read can take a while)."""
         if run_id != self.run_id:
             self.run_id = run_id
             self.details = None
             self.scroll_home(animate=False)
+            if record is not None:
+                head = Text(no_wrap=True, overflow="ellipsis")
+                head.append(STATUS_GLYPH[record.status] + " ", style=status_style(record.status, self.app.no_color))
+                head.append(record.status.value + "  ", style="bold")
+                head.append(strip_controls(record.name), style="bold")
+                head.append("  reading…", style="dim")
+                self._show_only(head)
         self.reload()
 
     def show_experiment(self, entry: ExperimentEntry) -> None:
         self.run_id = None
         self.details = None
         self._token += 1
-        self._body.update(render_experiment(entry))
+        self._show_only(render_experiment(entry))
 
     def show_text(self, text: Text) -> None:
         self.run_id = None
         self.details = None
         self._token += 1
-        self._body.update(text)
+        self._show_only(text)
 
     def reload(self) -> None:
         if self.run_id is None:
@@ -223,7 +294,7 @@ class DetailsPane(VerticalScroll):
         self._load(self.run_id, self._token)
 
     def tick(self) -> None:
-        """Redraw the duration of a live run."""
+        """Redraw the duration of a live run (only the head line changes)."""
         if self.details is not None and self.details.record.status.is_live:
             self._render_details()
 
@@ -246,9 +317,28 @@ class DetailsPane(VerticalScroll):
     def on_details_pane_failed(self, message: DetailsPane.Failed) -> None:
         message.stop()
         if message.token == self._token:
-            self._body.update(Text(message.error, style="red"))
+            self._show_only(Text(message.error, style="red"))
+
+    def on_resize(self) -> None:
+        self._render_details()
 
     def _render_details(self) -> None:
-        if self.details is not None:
-            width = max(20, self.scrollable_content_region.width)
-            self._body.update(render_run(self.details, self.clock(), width, self.app.no_color))
+        if self.details is None:
+            return
+        width = max(20, self.scrollable_content_region.width)
+        parts = run_parts(self.details, self.clock(), width, self.app.no_color)
+        for name, widget in self._parts.items():
+            part = parts.get(name)
+            if part is None:
+                if widget.display:
+                    widget.display = False
+                self._keys.pop(name, None)
+                continue
+            if self._keys.get(name) != part.key:
+                # An identical update would still repaint the part: compare first (bytes on the wire). The head
+                # is one line once it shows a run: its tick needs no layout pass.
+                relayout = name != "head" or name not in self._keys
+                self._keys[name] = part.key
+                widget.update(part.renderable, layout=relayout)
+            if not widget.display:
+                widget.display = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -28,6 +28,9 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
+if TYPE_CHECKING:
+    from runtui.store.records import RunRecord
+
 from runtui.errors import RuntuiError
 from runtui.execution.log_source import LogSource, StoreLogSource, reads_from_store
 from runtui.terminal_text import strip_controls
@@ -35,6 +38,7 @@ from runtui.tui.logtail import LogTail, TailChunk, find_log_files
 from runtui.tui.logtext import to_text
 
 MAX_LINES = 20_000  # lines kept in memory per view; older ones drop off the top
+BATCH_S = 0.25  # after showing new output, wait this long before showing more
 POLL_S = 0.1  # how often the tail looks for new output when no file event woke it
 MATCH_STYLE = Style(reverse=True, bold=True)
 CURRENT_MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
@@ -67,6 +71,9 @@ class LogView(ScrollView, can_focus=True):
     class OtherFileRequested(Message):
         """The reader pressed `o`: show the run's next log file."""
 
+    class FollowChanged(Message):
+        """`following` flipped: the reader scrolled up, or came back to the end."""
+
     search_term: reactive[str] = reactive("", always_update=True)
     """The text highlighted and jumped to by `n` / `N` (case-insensitive)."""
 
@@ -84,6 +91,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, str, int], Strip] = LRUCache(1024)
         self._current_match: int | None = None  # absolute line number of the current match
         self._search_re: re.Pattern[str] | None = None
+        self._was_following = True
 
     # ------------------------------------------------------------------ content
 
@@ -96,6 +104,20 @@ class LogView(ScrollView, can_focus=True):
     def following(self) -> bool:
         """New output scrolls into view (the reader has not scrolled up)."""
         return self.is_anchored and not self._anchor_released
+
+    def _check_following(self) -> None:
+        now = self.following
+        if now != self._was_following:
+            self._was_following = now
+            self.post_message(self.FollowChanged())
+
+    def release_anchor(self) -> None:
+        super().release_anchor()
+        self._check_following()
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False)
+        self.call_after_refresh(self._check_following)
 
     @property
     def line_count(self) -> int:
@@ -150,10 +172,18 @@ class LogView(ScrollView, can_focus=True):
         for line in lines[-200:]:
             self._width = max(self._width, min(len(line), 4000))
         self._width = max(self._width, min(len(self.partial), 4000))
+        height = self.scrollable_content_region.height
+        scrolls = follow and not chunk.reset and self.following and self.line_count > height > 0
         self.virtual_size = Size(self._width, self.line_count)
-        self.refresh()
+        if scrolls:
+            # Scroll to the new end now, in the same frame as the size change: left to the anchor (a callback
+            # after the next refresh), every appended batch was sent twice (bench/tui_bytes.py's capture).
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        else:
+            self.refresh()
         if follow and not self.following:
             self.anchor()  # a new file starts followed
+        self._check_following()
 
     @property
     def has_older(self) -> bool:
@@ -162,6 +192,7 @@ class LogView(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        self._check_following()
         if new_value <= 0 < old_value and self.has_older and not self.loading_older:
             self.loading_older = True
             self.post_message(self.OlderRequested())
@@ -285,8 +316,22 @@ class LogView(ScrollView, can_focus=True):
 class LogPanel(Vertical):
     """A run's log: title line, the log view, a search bar; owns the tail worker."""
 
+    ALLOW_MAXIMIZE = True  # `z` on the main screen maximises the log
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "log-header--following",
+        "log-header--paused",
+        "log-header--ended",
+        "log-header--none",
+    }
+    """The title's state word: following new output, paused by the reader, the run ended, no log."""
+
     DEFAULT_CSS = """
     LogPanel { height: 1fr; }
+    LogPanel > .log-header--following { color: $success; }
+    LogPanel > .log-header--paused { color: $warning; text-style: bold; }
+    LogPanel > .log-header--ended { color: $text-muted; text-style: bold; }
+    LogPanel > .log-header--none { color: $text-muted; }
     LogPanel > #log-title { height: 1; background: $panel; color: $text-muted; }
     LogPanel > #log-search { display: none; height: 3; }
     LogPanel.searching > #log-search { display: block; }
@@ -317,6 +362,9 @@ class LogPanel(Vertical):
         super().__init__(id=id)
         self.view = LogView(max_lines=max_lines, id="log-view")
         self._title = Static(Text("log"), id="log-title")
+        self.title_text = ""  # what the title line says now (plain), set only when it changes
+        self._title_key = ""
+        self.run: RunRecord | None = None  # the run whose log this is: its kind and status make the title
         self._search = Input(
             placeholder="search the log (enter: find, n/N: next/previous, esc: close)", id="log-search"
         )
@@ -335,18 +383,28 @@ class LogPanel(Vertical):
 
     def on_mount(self) -> None:
         self._update_title()
-        self.set_interval(0.5, self._update_title)
 
     # ------------------------------------------------------------------ following a run
 
-    def follow(self, run_dir: Path | None) -> None:
-        """Tail the log of the run in `run_dir` (None: nothing)."""
+    def follow(self, run_dir: Path | None, run: RunRecord | None = None) -> None:
+        """Tail the log of `run`, whose folder is `run_dir` (None: nothing)."""
+        self.run = run
         if run_dir == self.run_dir:
+            self._update_title()
             return
         self.run_dir = run_dir
         self.file_index = 0
         self.file_count = 0
         self._restart()
+
+    def pause(self) -> None:
+        """Stop tailing while the panel cannot be seen (another screen is on top); `resume` picks it up."""
+        self._generation += 1
+        self.workers.cancel_group(self, "log-tail")
+
+    def resume(self) -> None:
+        if self.run_dir is not None:
+            self._restart()
 
     def _restart(self) -> None:
         run_dir = self.run_dir
@@ -445,6 +503,9 @@ class LogPanel(Vertical):
                         while not ack.wait(0.2):
                             if worker.is_cancelled:
                                 return
+                        # Output arriving within this pause is shown in one repaint, not one per write
+                        # (print() writes a line and its newline separately): bytes on the wire.
+                        stop.wait(BATCH_S)
                         continue
                 if watcher is None and remote is not None:
                     watcher = _log_copy_watcher(remote)
@@ -457,6 +518,17 @@ class LogPanel(Vertical):
         finally:
             if watcher is not None:
                 watcher.close()
+
+    def set_run(self, run: RunRecord) -> None:
+        """The run changed (its status): the title says whether its log can still grow."""
+        if self.run is not None and run.id == self.run.id:
+            self.run = run
+            self._update_title()
+
+    @on(LogView.FollowChanged)
+    def _follow_changed(self, event: LogView.FollowChanged) -> None:
+        event.stop()
+        self._update_title()
 
     def on_log_panel_lines(self, message: LogPanel.Lines) -> None:
         message.stop()
@@ -479,25 +551,48 @@ class LogPanel(Vertical):
             self.notify(message.text, severity="error", markup=False)
         self._update_title()
 
+    def _state(self) -> tuple[str, str]:
+        """What the log is doing, in words, and the component class that colours it."""
+        run = self.run
+        ended = run is not None and run.status.is_terminal
+        if self.path is not None:
+            if ended and run is not None:
+                state = f"ended ({run.status.value})"
+                return (state + ("  end: bottom" if not self.view.following else ""), "log-header--ended")
+            if self.view.following:
+                return ("following", "log-header--following")
+            return ("paused (end: follow)", "log-header--paused")
+        if run is not None and run.kind != "submitted" and self._status.startswith(("no log yet", "waiting")):
+            # Only a submitted run's output is captured; a start_logging() or child run writes to its own
+            # process's terminal, so "waiting" would never end.
+            return (f"no log for {run.kind} runs (only submitted runs capture output)", "log-header--none")
+        if ended and run is not None and self._status.startswith("no log yet"):
+            return (f"ended ({run.status.value}) without output", "log-header--ended")
+        return (self._status, "log-header--none")
+
     def _update_title(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
+        state, cls = self._state()
+        state_style = self.get_component_rich_style(cls, partial=True) if self.is_mounted else None
         if self.path is not None:
-            text.append(" " + self.path.name, style="bold")
+            text.append(" " + strip_controls(self.path.name), style="bold")
             if self.file_count > 1:
                 text.append(" (o: other)", style="dim")
+            text.append("  ")
+            text.append(state, style=state_style or "")
             if self.view.skipped_bytes:
                 text.append(f"  tail ({self.view.skipped_bytes:,} bytes before; scroll up for more)", style="dim")
-            text.append("  ")
-            if self.view.following:
-                text.append("following", style="green")
-            else:
-                text.append("paused (end: follow)", style="yellow")
         else:
             text.append(" log  ", style="bold")
-            text.append(self._status, style="dim")
+            text.append(strip_controls(state), style="dim")
         if self.view.search_term:
-            text.append(f"  /{self.view.search_term}", style="cyan")
-        self._title.update(text)
+            text.append(f"  /{strip_controls(self.view.search_term)}", style="bold")
+        # Set only when it changes: an identical update still repaints the line (and costs bytes on the wire).
+        key = text.plain + "|" + cls
+        if key != self._title_key:
+            self._title_key = key
+            self.title_text = text.plain
+            self._title.update(text, layout=False)
 
     # ------------------------------------------------------------------ search bar
 

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
@@ -79,6 +80,10 @@ NodeData = ExperimentEntry | RunEntry | MoreEntry | NoteEntry
 Node = TreeNode[NodeData]
 
 
+NAME_MIN = 8  # cells a run's name keeps before anything else on its line
+METRIC_NAME_MAX = 10  # cells of the headline metric's name at most
+
+
 def _sort_key(run: RunRecord) -> tuple[float, str]:
     return (run.created_at, run.id)
 
@@ -113,6 +118,24 @@ class RunTree(Tree[NodeData]):
             super().__init__()
             self.revision = revision
 
+    class SelectionChanged(Message):
+        """The highlighted row now holds another run, experiment or line.
+
+        Keyed by what the row shows, not by its line number: a rebuild that puts another run on the same line
+        is a change too (Textual's NodeHighlighted says nothing then, which once left the details pane on a
+        run the cursor had left). `note` says why the selection moved when the tree moved it.
+        """
+
+        def __init__(self, tree: RunTree, key: str | None, note: str | None = None) -> None:
+            super().__init__()
+            self.tree = tree
+            self.key = key
+            self.note = note
+
+        @property
+        def control(self) -> RunTree:
+            return self.tree
+
     def __init__(self, *, clock: Callable[[], float], id: str | None = None) -> None:
         super().__init__(Text("runs"), id=id)
         self.show_root = False
@@ -122,6 +145,19 @@ class RunTree(Tree[NodeData]):
         self.view = ViewFilter()
         self._experiments: dict[str, Node] = {}
         self._runs: dict[str, Node] = {}
+        self._announced: str | None = None  # the selection key last posted as SelectionChanged
+        self._rebuilding = False
+        # Keys ("exp:NAME", "run:ID") of the nodes open in the unfiltered tree: a filter, its clearing or `a`
+        # rebuilds the tree, and the reader's expansion comes back with it. None until the first overview.
+        self.open_keys: set[str] | None = None
+        # A run to put the cursor on once the page holding it arrives (after a rebuild), and where the cursor
+        # waits meanwhile: a move by the reader cancels it.
+        self._pending: tuple[str, Node] | None = None
+        # What the reader had selected before a rebuild moved the cursor to the nearest row, and that row's key:
+        # the next rebuild (the filter cleared, `a` again) returns to it unless the reader moved meanwhile.
+        self._wanted: tuple[str | None, NodeData | None, str | None] | None = None
+        self._reveal_chain: list[str] = []  # runs to open on the way to a pending run (a palette jump)
+        self.marked: dict[str, RunRecord] = {}  # runs marked (`x`) for comparing, in marking order
 
     @property
     def runtui_app(self) -> RuntuiApp:
@@ -161,23 +197,28 @@ class RunTree(Tree[NodeData]):
     # ------------------------------------------------------------------ building
 
     def show_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str]) -> None:
-        """Lazy mode: one collapsed line per experiment; `expand` are opened (and loaded) right away."""
-        keep = self._selection_key()
-        self._reset()
+        """Lazy mode: one collapsed line per experiment. The first time, `expand` are opened (and loaded);
+        afterwards the experiments and runs the reader had open are."""
+        self._rebuild(lambda: self._build_overview(experiments, expand))
+
+    def _build_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str]) -> None:
         self.view = ViewFilter()
+        if self.open_keys is None:
+            self.open_keys = {"exp:" + name for name in expand}
         for name in sorted(experiments):
             counts = experiments[name]
             self._add_experiment(ExperimentEntry(name, counts.total, counts.live), append=True)
-        for name in expand:
-            node = self._experiments.get(name)
+        for key in list(self.open_keys):
+            kind, _, name = key.partition(":")
+            node = self._experiments.get(name) if kind == "exp" else None
             if node is not None:
                 node.expand()
-        self._restore_selection(keep)
 
     def show_matches(self, view: ViewFilter, matches: Matches) -> None:
         """Filter mode: the matching runs, under their experiments, nested where a parent matches too."""
-        keep = self._selection_key()
-        self._reset()
+        self._rebuild(lambda: self._build_matches(view, matches))
+
+    def _build_matches(self, view: ViewFilter, matches: Matches) -> None:
         self.view = view
         by_exp: dict[str, list[RunInfo]] = {}
         for info in matches.runs:
@@ -209,38 +250,180 @@ class RunTree(Tree[NodeData]):
                 Text(f"… only the newest {len(matches.runs)} matches are shown; narrow the filter"),
                 NoteEntry("truncated"),
             )
-        self._restore_selection(keep)
 
-    def _reset(self) -> None:
-        self.clear()
-        self._experiments.clear()
-        self._runs.clear()
+    # ------------------------------------------------------------------ selection
+
+    def _rebuild(self, build: Callable[[], None]) -> None:
+        """Rebuild the tree with `build`, then put the cursor back on the same run or experiment."""
+        keep_data = self.selected
+        keep_key = self._selection_key()
+        keep_line = self.cursor_line
+        if self._wanted is not None and self._wanted[2] == keep_key:
+            # The cursor still sits where a rebuild had to put it: go back to what the reader chose.
+            keep_key, keep_data = self._wanted[0], self._wanted[1]
+        self._wanted = None
+        self._rebuilding = True
+        try:
+            # Clear the cursor first: Textual would otherwise map the old cursor's line number onto whatever
+            # node of the new tree lands on that line, silently.
+            self.move_cursor(None)
+            self.clear()
+            self._experiments.clear()
+            self._runs.clear()
+            self._pending = None
+            build()
+            self.get_node_at_line(0)  # lays the new lines out, so nodes know their line
+        finally:
+            self._rebuilding = False
+        self._select_after_rebuild(keep_key, keep_data, keep_line)
 
     def _selection_key(self) -> str | None:
-        data = self.selected
+        node = self.cursor_node
+        if node is None:
+            return None
+        data = node.data
         if isinstance(data, RunEntry):
             return "run:" + data.run.id
         if isinstance(data, ExperimentEntry):
             return "exp:" + data.name
+        return f"line:{id(node)}"
+
+    def _node_for(self, key: str | None) -> Node | None:
+        if key is None:
+            return None
+        kind, _, name = key.partition(":")
+        if kind == "run":
+            return self._runs.get(name)
+        if kind == "exp":
+            return self._experiments.get(name)
         return None
 
-    def _restore_selection(self, key: str | None) -> None:
-        node: Node | None = None
-        if key is not None:
-            kind, _, name = key.partition(":")
-            node = self._runs.get(name) if kind == "run" else self._experiments.get(name)
+    def _waiting_node(self, run: RunRecord) -> Node | None:
+        """The open node whose page, still loading, may hold `run` (None: the run will not appear)."""
+        parent = self._runs.get(run.parent_id) if run.parent_id else None
+        node = parent or self._experiments.get(run.experiment)
+        if node is None or not node.is_expanded:
+            return None
+        entry = node.data
+        return node if isinstance(entry, (ExperimentEntry, RunEntry)) and not entry.loaded else None
+
+    def _nearest(self, data: NodeData | None, line: int) -> Node | None:
+        if isinstance(data, RunEntry):
+            for candidate in (self._runs.get(data.run.parent_id or ""), self._experiments.get(data.run.experiment)):
+                if candidate is not None:
+                    return candidate
+        node = self.get_node_at_line(max(0, line))
         if node is None and self.root.children:
-            node = self.root.children[0]
+            node = self.root.children[-1]
+            while node.is_expanded and node.children:
+                node = node.children[-1]
+        return node
+
+    def _select_after_rebuild(self, key: str | None, data: NodeData | None, line: int) -> None:
+        node = self._node_for(key)
+        note = None
+        if node is None and isinstance(data, RunEntry):
+            waiting = self._waiting_node(data.run)
+            if waiting is not None:
+                self._pending = ("run:" + data.run.id, waiting)
+                node = waiting
+        if node is None:
+            node = self._nearest(data, line)
+            if isinstance(data, (RunEntry, ExperimentEntry)):
+                note = self._moved_note(data, node)
+        self.move_cursor(node)
+        if note is not None:
+            self._wanted = (key, data, self._selection_key())
+        self._announce(note)
+
+    def _moved_note(self, data: RunEntry | ExperimentEntry, node: Node | None) -> str:
+        what = f"run {data.run.name}" if isinstance(data, RunEntry) else f"experiment {data.name}"
+        if node is None:
+            return f"{what} is not in this view"
+        return f"{what} is not in this view; selected the nearest row"
+
+    def _resolve_pending(self) -> None:
+        """After a page arrived: put the cursor on the run a rebuild could not find yet, or give up and say so."""
+        if self._pending is None:
+            return
+        key, anchor = self._pending
+        if self.cursor_node is not anchor:
+            self._pending = None  # the reader moved on
+            return
+        self._open_chain()
+        node = self._node_for(key)
         if node is not None:
-            target = node
+            self._pending = None
+            self._reveal_chain = []
+            self.get_node_at_line(0)  # lays out the new lines first: move_cursor goes by the node's line
+            self.move_cursor(node)
+            return
+        run_id = key.partition(":")[2]
+        still_loading = any(
+            isinstance(n.data, (ExperimentEntry, RunEntry)) and n.is_expanded and not n.data.loaded
+            for n in [anchor, *_descendants(anchor)]
+        )  # a page still on its way may hold it
+        if not still_loading:
+            self._pending = None
+            self._reveal_chain = []
+            self._announce(f"run {run_id} is not in this view")
 
-            def restore() -> None:
-                # Only if nobody moved the cursor meanwhile (it still points at a node of the old tree).
-                current = self.cursor_node
-                if current is None or self._tree_nodes.get(current.id) is not current:
-                    self.move_cursor(target)
+    def toggle_mark(self, run: RunRecord) -> bool:
+        """Mark or unmark `run` for comparing; True when it is marked now."""
+        if self.marked.pop(run.id, None) is None:
+            self.marked[run.id] = run
+        node = self._runs.get(run.id)
+        if node is not None:
+            node.refresh()
+        return run.id in self.marked
 
-            self.call_after_refresh(restore)
+    def experiment_nodes(self) -> dict[str, Node]:
+        return dict(self._experiments)
+
+    def reveal_experiment(self, name: str) -> None:
+        """Put the cursor on experiment `name` (the command palette's jump)."""
+        node = self._experiments.get(name)
+        if node is None:
+            self.notify(f"experiment {name} is not in this view (escape clears the filter)", markup=False)
+            return
+        self.get_node_at_line(0)
+        self.move_cursor(node)
+
+    def reveal_run(self, run: RunRecord, ancestors: list[str]) -> None:
+        """Put the cursor on `run`, opening its experiment and its `ancestors` (root first) on the way."""
+        node = self._runs.get(run.id)
+        if node is None:
+            exp = self._experiments.get(run.experiment)
+            if exp is None or self.view.active:
+                self.notify(f"run {run.name} is not in this view (escape clears the filter)", markup=False)
+                return
+            self._reveal_chain = list(ancestors)
+            if not exp.is_expanded:
+                exp.expand()
+            self.get_node_at_line(0)
+            self.move_cursor(exp)
+            self._pending = ("run:" + run.id, exp)
+            self._resolve_pending()
+            return
+        self.get_node_at_line(0)
+        self.move_cursor(node)
+
+    def _open_chain(self) -> None:
+        for run_id in self._reveal_chain:
+            node = self._runs.get(run_id)
+            if node is not None and node.allow_expand and not node.is_expanded:
+                node.expand()
+
+    def watch_cursor_line(self, previous_line: int, line: int) -> None:
+        super().watch_cursor_line(previous_line, line)
+        if not getattr(self, "_rebuilding", True):  # Tree.__init__ sets the cursor before ours runs
+            self._announce()
+
+    def _announce(self, note: str | None = None) -> None:
+        key = self._selection_key()
+        if key != self._announced or note is not None:
+            self._announced = key
+            self.post_message(self.SelectionChanged(self, key, note))
 
     def _add_experiment(self, entry: ExperimentEntry, *, append: bool = False) -> Node:
         """A line for an experiment, in name order (`append`: the caller adds them already sorted)."""
@@ -271,6 +454,8 @@ class RunTree(Tree[NodeData]):
         else:
             node = parent.add(Text(info.run.name), entry, before=index, allow_expand=expandable)
         self._runs[info.run.id] = node
+        if expandable and self.open_keys is not None and "run:" + info.run.id in self.open_keys:
+            node.expand()  # the reader had it open before the tree was rebuilt
         return node
 
     def _drop_notes(self, node: Node) -> None:
@@ -280,8 +465,27 @@ class RunTree(Tree[NodeData]):
 
     # ------------------------------------------------------------------ lazy loading
 
+    def _remember(self, node: Node, is_open: bool) -> None:
+        data = node.data
+        if self.view.active or self.open_keys is None:
+            return  # a filtered tree opens what matches; the reader's own layout is the unfiltered one
+        if isinstance(data, ExperimentEntry) and self._experiments.get(data.name) is node:
+            key = "exp:" + data.name
+        elif isinstance(data, RunEntry) and self._runs.get(data.run.id) is node:
+            key = "run:" + data.run.id
+        else:
+            return
+        if is_open:
+            self.open_keys.add(key)
+        else:
+            self.open_keys.discard(key)
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[NodeData]) -> None:
+        self._remember(event.node, False)
+
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
         node = event.node
+        self._remember(node, True)
         data = node.data
         if isinstance(data, ExperimentEntry) and not data.loaded and not data.loading:
             data.loading = True
@@ -356,6 +560,7 @@ class RunTree(Tree[NodeData]):
             parent.add_leaf(Text("… older runs (enter to load)"), more)
         if not parent.children:
             parent.add_leaf(Text("no runs"), NoteEntry("no runs"))
+        self._resolve_pending()
         # Changes that landed while this page was read are replayed, so none is lost.
         self.post_message(self.Rewind(page.revision))
 
@@ -384,9 +589,12 @@ class RunTree(Tree[NodeData]):
                     self._add_experiment(ExperimentEntry(name, counts.total, counts.live))
                     if len(self._experiments) == 1:
                         self.call_after_refresh(self.move_cursor, self._experiments[name])
-                elif isinstance(exp.data, ExperimentEntry):
+                elif isinstance(exp.data, ExperimentEntry) and (exp.data.total, exp.data.live) != (
+                    counts.total,
+                    counts.live,
+                ):
                     exp.data.total, exp.data.live = counts.total, counts.live
-                    exp.refresh()
+                    exp.refresh()  # only when its counts changed: a repaint costs bytes
         else:
             self._recount_filtered()
 
@@ -397,10 +605,12 @@ class RunTree(Tree[NodeData]):
         if info.run.revision < entry.run.revision:
             return  # an older copy (a page read before a change we already applied)
         had_children = entry.info.children > 0
+        before = _label_key(entry.info)
         entry.info = info
         if not self.view.active and info.children > 0 and not had_children and not node.allow_expand:
             node.allow_expand = True
-        node.refresh()
+        if _label_key(info) != before:
+            node.refresh()  # a heartbeat changes the record but not the line: no repaint
 
     def _insert_lazy(self, info: RunInfo) -> None:
         run = info.run
@@ -509,59 +719,74 @@ class RunTree(Tree[NodeData]):
         return Text.assemble(prefix, body)
 
     def _run_label(self, entry: RunEntry, width: int) -> Text:
+        """One format for every run: `glyph name … metric value duration @host`, widths in terminal cells.
+
+        The name keeps at least NAME_MIN cells; the headline metric keeps its name (cut, never dropped) beside
+        its value; then the duration, then the host, as room allows. Cut names end in `…`; the full name is in
+        the tooltip and the details.
+        """
         run = entry.run
         status = run.status
-        glyph = STATUS_GLYPH[status]
-        duration = format_duration(run.duration(self.clock()))
-        metric = ""
+        room = width - 2  # glyph and space
+        right: list[tuple[str, str]] = []
         head = entry.info.headline
         if head is not None and head[1] is not None:
-            metric = strip_controls(format_number(head[1]))
-        room = width - 2
-        right: list[tuple[str, str]] = []
-        if duration and room - (len(duration) + 1) >= 8:
+            value = strip_controls(format_number(head[1]))
+            name = strip_controls(head[0])
+            spare = room - NAME_MIN - cell_len(value) - 2
+            if spare >= 2:
+                label = truncate(name, min(METRIC_NAME_MAX, spare)) + " " + value
+                right.append((label, ""))
+                room -= cell_len(label) + 1
+        duration = format_duration(run.duration(self.clock()))
+        if duration and room - (cell_len(duration) + 1) >= NAME_MIN:
             right.append((duration, "dim"))
-            room -= len(duration) + 1
-        if metric and head is not None:
-            labelled = f"{truncate(strip_controls(head[0]), 10)} {strip_controls(metric)}"
-            if room - (len(labelled) + 1) >= 10:
-                right.append((labelled, ""))
-                room -= len(labelled) + 1
-            elif room - (len(metric) + 1) >= 8:
-                right.append((metric, ""))
-                room -= len(metric) + 1
+            room -= cell_len(duration) + 1
         if run.host and run.host != self.runtui_app.local_host:
             # A run of another box on a shared store says where it runs (this box's runs stay uncluttered).
             at = "@" + truncate(strip_controls(run.host), 12)
-            if room - (len(at) + 1) >= 8:
+            if room - (cell_len(at) + 1) >= NAME_MIN:
                 right.append((at, "dim italic"))
-                room -= len(at) + 1
-        name = truncate(strip_controls(run.name), room)
+                room -= cell_len(at) + 1
+        name = truncate(strip_controls(run.name), max(1, room))
         text = Text(no_wrap=True, end="")
-        text.append(glyph, style=status_style(status, self.app.no_color) or None)
-        text.append(" ")
+        text.append(STATUS_GLYPH[status], style=status_style(status, self.app.no_color) or None)
+        text.append("◆" if run.id in self.marked else " ", style="bold")
         name_style = "bold" if status.is_live else ("dim" if status == RunStatus.CANCELED else "")
         text.append(name, style=name_style or None)
         if right:
-            text.append(" " * max(0, room - text.cell_len + 2))
-            for value, value_style in reversed(right):
+            text.append(" " * max(0, room - cell_len(name)))
+            for value, value_style in right:
                 text.append(" ")
                 text.append(value, style=value_style or None)
         return text
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The full name of the run under the pointer as a tooltip (the tree cuts long names)."""
+        node = self.get_node_at_line(event.y + self.scroll_offset.y)
+        data = None if node is None else node.data
+        if isinstance(data, RunEntry):
+            tip = strip_controls(data.run.name)
+        elif isinstance(data, ExperimentEntry):
+            tip = strip_controls(data.name)
+        else:
+            tip = None
+        if tip != self.tooltip:
+            self.tooltip = tip
 
     def _experiment_label(self, entry: ExperimentEntry, width: int) -> Text:
         counts = f"{entry.total} run{'s' if entry.total != 1 else ''}"
         live = f"{entry.live} live" if entry.live else ""
         right = f"{live} · {counts}" if live else counts
-        if width - len(right) - 1 < 8:
+        if width - cell_len(right) - 1 < 8:
             right = live or counts
-            if width - len(right) - 1 < 6:
+            if width - cell_len(right) - 1 < 6:
                 right = ""
-        name_room = width - (len(right) + 1 if right else 0)
+        name_room = width - (cell_len(right) + 1 if right else 0)
         text = Text(no_wrap=True, end="")
         text.append(truncate(strip_controls(entry.name), name_room), style="bold")
         if right:
-            text.append(" " * max(1, width - text.cell_len - len(right)))
+            text.append(" " * max(1, width - text.cell_len - cell_len(right)))
             if live:
                 text.append(live, style=ink("cyan", self.app.no_color) or None)
                 if right != live:
@@ -569,6 +794,12 @@ class RunTree(Tree[NodeData]):
             else:
                 text.append(right, style="dim")
         return text
+
+
+def _label_key(info: RunInfo) -> tuple[object, ...]:
+    """What a run's line shows (its duration ticks separately)."""
+    run = info.run
+    return (run.status, run.name, run.host, run.started_at, run.ended_at, info.headline, info.children > 0)
 
 
 def _descendants(node: Node) -> Iterator[Node]:

@@ -1,0 +1,224 @@
+"""Bytes on the wire: what the TUI writes to its terminal, measured with `tmux pipe-pane` at 80x24.
+
+Workload (issue 15): one submitted run logging 10 metric points a second and one log line a second. States:
+idle (a finished run selected, nothing changing) on the main screen, under `l` and under `m`; then the live run
+selected on the main screen, under `l` and under `m`. htop (1 s refresh) is measured the same way beside it.
+Also the TUI's CPU (user+sys of its process) over each live window.
+
+    python -m bench.tui_bytes [--seconds 10] [--json out.json]
+
+The figures depend on the machine's load: say what else ran when quoting them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SIZE = (80, 24)
+SOCKET = f"runtui-bytes-{os.getpid()}"
+
+WORKLOAD = """\
+import math, sys, time
+from runtui import Run
+run = Run.get_context()
+seconds = float(sys.argv[1])
+start = time.time()
+step = 0
+while time.time() - start < seconds:
+    run.log("loss", 1.0 / (1 + step * 0.01) + 0.05 * math.sin(step))
+    if step % 10 == 0:
+        print(f"step {step} loss {1.0 / (1 + step * 0.01):.4f}", flush=True)
+    step += 1
+    time.sleep(0.1)
+"""
+
+
+def tmux(*args: str, check: bool = True) -> str:
+    done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def env_for(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTUI_")}
+    env["RUNTUI_HOME"] = str(home)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env["TERM"] = "xterm-256color"
+    env.pop("NO_COLOR", None)
+    return env
+
+
+class Pane:
+    """One program in a detached tmux session of SIZE, its output appended to a file."""
+
+    def __init__(self, name: str, command: str, env: dict[str, str], out: Path) -> None:
+        self.name = name
+        self.out = out
+        env_args = [
+            arg
+            for k, v in env.items()
+            if k in ("RUNTUI_HOME", "PYTHONPATH", "TERM", "PATH")
+            for arg in ("-e", f"{k}={v}")
+        ]
+        tmux("new-session", "-d", "-s", name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), *env_args, command)
+        tmux("pipe-pane", "-o", "-t", name, f"cat >> {out}")
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            tmux("send-keys", "-t", self.name, key)
+            time.sleep(0.3)
+
+    def size(self) -> int:
+        return self.out.stat().st_size if self.out.exists() else 0
+
+    def screen(self) -> str:
+        return tmux("capture-pane", "-p", "-t", self.name, check=False)
+
+    def pid(self) -> int:
+        return int(tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip())
+
+    def close(self) -> None:
+        tmux("kill-session", "-t", self.name, check=False)
+
+
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(pane: Pane, seconds: float, settle: float = 3.0, mark: str = "") -> tuple[float, float]:
+    """(bytes per second, CPU share of one core) over `seconds`, after `settle` seconds and, on this loaded
+    machine, after the view's opening paint is over (output quiet for a second, or 8 s at most)."""
+    time.sleep(settle)
+    deadline = time.monotonic() + 8
+    last = pane.size()
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = pane.size()
+        if now == last:
+            break
+        last = now
+    pid = pane.pid()
+    if mark:
+        (pane.out.parent / f"{pane.name}-{mark}.offset").write_text(str(pane.size()))
+    b0, c0, t0 = pane.size(), cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    b1, c1, t1 = pane.size(), cpu_seconds(pid), time.monotonic()
+    if mark:
+        (pane.out.parent / f"{pane.name}-{mark}.end").write_text(str(b1))
+    return (b1 - b0) / (t1 - t0), (c1 - c0) / (t1 - t0)
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def runtui(home: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "runtui", *args], env=env_for(home), capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"runtui {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def tui_states(home: Path, scratch: Path, seconds: float, live: bool) -> dict[str, dict[str, float]]:
+    """Start the TUI, select the newest run of the one experiment, measure main / `l` / `m`."""
+    out = scratch / f"tui-{'live' if live else 'idle'}.bytes"
+    pane = Pane(f"tui-{'live' if live else 'idle'}", f"{sys.executable} -m runtui", env_for(home), out)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        wait_for(lambda: "bench" in pane.screen(), "the TUI's first paint", timeout=180)
+        time.sleep(1.0)
+        pane.keys("Down")  # the experiment is open (the only one); the newest run is right below it
+        for view, keys in (("main", ()), ("log (l)", ("l",)), ("metrics (m)", ("m",))):
+            pane.keys(*keys)
+            rate, cpu = measure(pane, seconds, mark=view.split()[0])
+            results[view] = {"bytes_per_s": round(rate, 1), "cpu_share": round(cpu, 4)}
+            if keys:
+                pane.keys("Escape")
+    finally:
+        pane.close()
+    return results
+
+
+def htop_idle(scratch: Path, seconds: float) -> dict[str, float] | None:
+    if shutil.which("htop") is None:
+        return None
+    pane = Pane(
+        "htop", "htop -d 10", {"TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")}, scratch / "htop.bytes"
+    )
+    try:
+        time.sleep(1.0)
+        rate, cpu = measure(pane, seconds)
+    finally:
+        pane.close()
+    return {"bytes_per_s": round(rate, 1), "cpu_share": round(cpu, 4)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measuring window")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the captured bytes (the folder is printed)")
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        print("tmux is not installed: nothing measured", file=sys.stderr)
+        return 2
+    scratch = Path(tempfile.mkdtemp(prefix="runtui-bytes-"))
+    home = scratch / "home"
+    src = scratch / "bench"
+    src.mkdir()
+    (src / "train.py").write_text(WORKLOAD, encoding="utf-8")
+    report: dict[str, Any] = {"size": f"{SIZE[0]}x{SIZE[1]}", "load_before": os.getloadavg()}
+    try:
+        finished = runtui(home, "submit", "--wait", str(src / "train.py"), "2")
+        report["idle"] = tui_states(home, scratch, args.seconds, live=False)
+        live_s = 3 * (args.seconds + 6) + 30
+        run_id = runtui(home, "submit", str(src / "train.py"), str(live_s))
+        report["live"] = tui_states(home, scratch, args.seconds, live=True)
+        report["htop_idle"] = htop_idle(scratch, args.seconds)
+        report["runs"] = {"finished": finished.splitlines()[0] if finished else "", "live": run_id}
+        runtui(home, "cancel", run_id)
+    finally:
+        tmux("kill-server", check=False)
+        report["load_after"] = os.getloadavg()
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    if args.keep:
+        print(f"captures kept in {scratch}", file=sys.stderr)
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
