@@ -32,9 +32,7 @@ class LoggingRun:
             self.handle.put((self.run_id, name, None, value, None, "scalar", time.time()))
 
     def flush(self) -> None:
-        if self.layer == "sdk":
-            self.handle.flush()
-        elif not self.handle.flush(timeout=600):
+        if not self.handle.flush(timeout=600):
             raise RuntimeError("the metric writer did not flush")
 
     def complete(self) -> None:

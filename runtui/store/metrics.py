@@ -14,8 +14,8 @@ lean `metric_point` row per point keyed by the series' integer id. A batch is on
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import BigInteger, Float, String, Text, and_, bindparam, case, cast, func, select, update
@@ -41,7 +41,8 @@ PendingPoint = tuple[str, str, "int | None", "float | None", "str | None", str, 
 FINISHED_VALUES = frozenset(s.value for s in TERMINAL)
 POINT_COLUMNS = "series_id, step, value, time, text"
 
-_SERIES_PARAMS = ("sid", "k", "l", "lt", "mn", "mx", "n", "ls", "tm", "d")
+_RUN_ID = itemgetter(0)
+_KEY = itemgetter(0, 1)
 # Typed parameters: PostgreSQL cannot infer the type of a parameter that is only compared with NULL.
 _mn, _mx = cast(bindparam("mn"), Float), cast(bindparam("mx"), Float)
 _ls, _d = cast(bindparam("ls"), BigInteger), cast(bindparam("d"), Text)
@@ -76,7 +77,7 @@ def write_points(
     """Write one batch inside the caller's write transaction (see the module docstring)."""
     sqlite = conn.dialect.name == "sqlite"
     rev = bump(conn)
-    run_ids = list(dict.fromkeys(p[0] for p in points))
+    run_ids = list(set(map(_RUN_ID, points)))
     finished: set[str] = set()
     for chunk in chunks(run_ids):
         for rid, status in conn.execute(select(run_t.c.id, run_t.c.status).where(run_t.c.id.in_(chunk))):
@@ -96,45 +97,56 @@ def write_points(
         return MetricWriteResult(0, refused)
 
     series = _series_ids(conn, run_ids)
-    missing = {}
-    for run_id, name, _step, _value, _text, kind, t in points:
-        if (run_id, name) not in series and (run_id, name) not in missing:
-            missing[(run_id, name)] = {"run_id": run_id, "name": name, "kind": kind, "first_time": t, "last_time": t}
+    missing = set(map(_KEY, points)) - series.keys()
     if missing:
         # Atomic get-or-create: a concurrent writer's row wins quietly, and is read back below.
+        new: dict[tuple[str, str], dict[str, Any]] = {}
+        for run_id, name, _step, _value, _text, kind, t in points:
+            if (run_id, name) in missing and (run_id, name) not in new:
+                new[(run_id, name)] = {"run_id": run_id, "name": name, "kind": kind, "first_time": t, "last_time": t}
+                if len(new) == len(missing):
+                    break
         stmt = dialect_insert(sqlite, series_t).on_conflict_do_nothing(index_elements=["run_id", "name"])
-        conn.execute(stmt, list(missing.values()))
-        series.update(_series_ids(conn, list(dict.fromkeys(k[0] for k in missing))))
+        conn.execute(stmt, list(new.values()))
+        series.update(_series_ids(conn, list({k[0] for k in missing})))
 
+    # The per-point loop is the Python cost of the hot path: keep it to a lookup, the step and two appends.
+    # state per series: [series id, last step, values, last point]
+    state: dict[tuple[str, str], list[Any]] = {key: [entry[0], entry[1], [], None] for key, entry in series.items()}
     rows: list[tuple[int, int, float | None, float, str | None]] = []
-    summaries: dict[int, list[Any]] = {}
-    for run_id, name, step, value, text, kind, t in points:
-        entry = series[(run_id, name)]
-        sid, prev = entry
+    append = rows.append
+    for p in points:
+        st = state[p[0], p[1]]
+        step = p[2]
         if step is None:
-            step = prev + 1
-        if step > prev:
-            entry[1] = step
-        rows.append((sid, step, value, t, text))
-        s = summaries.get(sid)
-        if s is None:
-            # kind, last, last_text, min, max, count, last_step, last_time, description
-            s = summaries[sid] = [kind, None, None, None, None, 0, step, t, descriptions.get((run_id, name), "")]
-        s[0] = kind
-        s[1] = value
-        s[2] = text
-        if value is not None and not math.isnan(value):
-            s[3] = value if s[3] is None or value < s[3] else s[3]
-            s[4] = value if s[4] is None or value > s[4] else s[4]
-        s[5] += 1
-        if step > s[6]:
-            s[6] = step
-        s[7] = t
+            step = st[1] = st[1] + 1
+        elif step > st[1]:
+            st[1] = step
+        append((st[0], step, p[3], p[6], p[4]))
+        st[2].append(p[3])
+        st[3] = p
     insert_points(conn, rows)
-    conn.execute(
-        _UPDATE_SERIES,
-        [dict(zip(_SERIES_PARAMS, (sid, *s), strict=True)) for sid, s in summaries.items()],
-    )
+    updates = []
+    for key, st in state.items():
+        sid, last_step, values, last = st
+        if last is None:
+            continue
+        numbers = [v for v in values if v is not None and v == v]  # NaN != NaN: min/max skip it
+        updates.append(
+            {
+                "sid": sid,
+                "k": last[5],
+                "l": last[3],
+                "lt": last[4],
+                "mn": min(numbers) if numbers else None,
+                "mx": max(numbers) if numbers else None,
+                "n": len(values),
+                "ls": last_step,
+                "tm": last[6],
+                "d": descriptions.get(key, ""),
+            }
+        )
+    conn.execute(_UPDATE_SERIES, updates)
     stamp(conn, rev, run_ids)
     return MetricWriteResult(len(rows), refused)
 
