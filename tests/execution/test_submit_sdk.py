@@ -144,7 +144,10 @@ def test_bad_submissions(exp: Experiment, src: Path, tmp_path: Path) -> None:
     with pytest.raises(SubmitError, match="does not exist"):
         exp.submit(ScriptRunConfig(source_directory=tmp_path / "missing", script="train.py"))
     # numbers become strings as in Azure (issue 11); objects without a string form are refused
-    assert ScriptRunConfig(source_directory=src, script="train.py", arguments=["--lr", 0.1]).arguments == ["--lr", "0.1"]
+    assert ScriptRunConfig(source_directory=src, script="train.py", arguments=["--lr", 0.1]).arguments == [
+        "--lr",
+        "0.1",
+    ]
     with pytest.raises(ValidationError, match="give strings or numbers"):
         ScriptRunConfig(source_directory=src, script="train.py", arguments=["--lr", object()])
     assert list(exp.get_runs()) == []
