@@ -887,7 +887,8 @@ class Run:
 
     @classmethod
     def get_submitted_run(cls, **kwargs: Any) -> Run:
-        raise _not_local("Run.get_submitted_run", "deprecated in Azure; use Run.get_context()")
+        """Deprecated in Azure: the same as Run.get_context()."""
+        return cls.get_context(**kwargs)
 
     @staticmethod
     def list_by_compute(

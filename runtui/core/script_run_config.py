@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -246,7 +247,10 @@ def submit_config(
             f"submit() got unknown keyword(s) {', '.join(sorted(unknown))}; accepted: {', '.join(_SUBMIT_KEYWORDS)}"
         )
     env = dict(config.environment_variables)
-    if config.azureml_compat:
+    # The shim turned on in this process (runtui.compat.enable_azureml_imports()) carries over to the scripts it
+    # submits: a v1 notebook's `from azureml.core.run import Run` in train.py works as the notebook's own imports do.
+    shim_on = any(type(f).__name__ == "AzureMLShimFinder" for f in sys.meta_path)
+    if config.azureml_compat or shim_on:
         env.update(script_environment(env))
     duration = config.max_run_duration_seconds
     return submit_run(

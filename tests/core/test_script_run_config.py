@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -139,3 +140,32 @@ def test_azureml_compat_script_runs_unchanged(ws: Workspace, src: Path) -> None:
     plain.wait_for_completion(timeout=120, raise_on_error=False)
     assert plain.get_status() == "Failed"  # without the switch, azureml is not importable here
     assert isinstance(Run.get(ws, run.id), Run)
+
+
+NOTEBOOK = """
+import sys
+import runtui.compat
+runtui.compat.enable_azureml_imports()
+from azureml.core import Experiment, ScriptRunConfig, Workspace
+ws = Workspace(path=sys.argv[1], store_url=sys.argv[2])
+run = Experiment(ws, "notebook").submit(ScriptRunConfig(source_directory=sys.argv[3], script="azure_train.py"))
+run.wait_for_completion(timeout=120, raise_on_error=False)
+print(run.get_status(), run.get_metrics()["module"])
+"""
+
+
+def test_the_shim_of_a_notebook_carries_over_to_its_submitted_scripts(ws: Workspace, src: Path) -> None:
+    import subprocess
+
+    (src / "azure_train.py").write_text(AZURE_SCRIPT)
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run(
+        [sys.executable, "-c", NOTEBOOK, str(ws.path), ws.config.store_url, str(src)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["Completed", "runtui.core.run"]

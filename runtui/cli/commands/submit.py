@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     config = ScriptRunConfig(source_directory=source, script=str(script.relative_to(source)), arguments=script_args)
     from runtui.execution.launch import build_command
 
-    build_command(source, config.script, script_args, None)  # runnable? (before the experiment is created)
+    build_command(source, config.script or "", script_args, None)  # runnable? (before the experiment is created)
     # Everything is checked before this line; the store is only touched by a submission that can go ahead.
     ws = workspace(args)
     exp = Experiment(ws, experiment)
