@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import secrets
 import statistics
@@ -346,7 +347,7 @@ def no_agent(bench: Bench, n: int) -> dict[str, Any]:
         bench.stop_everything()
 
 
-def many_boxes(bench: Bench, hosts_n: int, total: int) -> dict[str, Any]:
+def many_boxes(bench: Bench, hosts_n: int, total: int, cancels: int = 0) -> dict[str, Any]:
     from sqlalchemy import text
 
     tag = secrets.token_hex(2)
@@ -395,7 +396,9 @@ def many_boxes(bench: Bench, hosts_n: int, total: int) -> dict[str, Any]:
         result["recovered_s"] = round(time.monotonic() - t0, 1)
         print(f"after the cut: {result}", flush=True)
 
-        latencies = bench.cancel_all(runs, hosts)
+        sample = runs if cancels <= 0 or cancels >= len(runs) else random.Random(1).sample(runs, cancels)
+        result["load_at_cancel"] = os.getloadavg()
+        latencies = bench.cancel_all(sample, hosts)
         result["cancel"] = stats(latencies)
         slow = [p for p in bench.cancel_phases if p[2] > 1.0]
         result["cancel_over_1s_phases"] = slow  # (request written, script gone, Canceled), seconds
@@ -412,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-agent", type=int, default=10, help="runs on a box without the agent (0 skips)")
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--runs", type=int, default=200, help="runs over --hosts boxes (0 skips)")
+    parser.add_argument("--cancels", type=int, default=0, help="cancel this many (random) runs, timed; 0: all")
     parser.add_argument("--json", type=Path)
     ns = parser.parse_args(argv)
     os.environ.setdefault("RUNTUI_BOX_AGENT_IDLE_S", "2")
@@ -423,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         if ns.no_agent:
             result["no_agent"] = no_agent(bench, ns.no_agent)
         if ns.runs:
-            result["many_boxes"] = many_boxes(bench, ns.hosts, ns.runs)
+            result["many_boxes"] = many_boxes(bench, ns.hosts, ns.runs, ns.cancels)
         bench.admin.dispose()
     result["load_after"] = os.getloadavg()
     text_out = json.dumps(result, indent=2, default=str)

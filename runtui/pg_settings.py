@@ -8,18 +8,24 @@ Read from the environment when an engine or a watcher is made (see docs/architec
   statements, and no LISTEN (a LISTEN needs a session of its own): watchers poll the store revision instead.
 - `RUNTUI_PG_LISTEN=0`: no LISTEN either, without the rest (a proxy that drops notifications).
 - `RUNTUI_BOX_AGENT=0`: supervisors talk to the store themselves instead of through the box agent.
+- `RUNTUI_PG_BOX_SLOTS` (default 2): with `RUNTUI_PG_POOL=null`, how many such short-lived connections the
+  processes of one box may have open at once (lock files shared by the box); the agent's two come on top.
 - every connection carries `application_name=runtui:<role>@<host>` (role from `RUNTUI_PG_ROLE`, default `sdk`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 POOL_ENV = "RUNTUI_PG_POOL"
 PGBOUNCER_ENV = "RUNTUI_PGBOUNCER"
 LISTEN_ENV = "RUNTUI_PG_LISTEN"
 ROLE_ENV = "RUNTUI_PG_ROLE"
 AGENT_ENV = "RUNTUI_BOX_AGENT"
+SLOTS_ENV = "RUNTUI_PG_BOX_SLOTS"
+DEFAULT_SLOTS = 2
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -44,3 +50,22 @@ def application_name(role: str | None = None) -> str:
 
     role = role or os.environ.get(ROLE_ENV) or "sdk"
     return f"runtui:{role}@{current_host()}".encode()[:63].decode("utf-8", errors="ignore")
+
+
+def box_folder() -> Path:
+    """Where a box's agent socket and connection slots live: private to this user (0700)."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
+    return Path(base) / f"runtui-{os.getuid()}"
+
+
+def box_key(url: str, host: str) -> str:
+    """One box and store: a short hash (Unix socket paths are limited to ~107 bytes; the URL may hold a password)."""
+    return hashlib.sha256(f"{host}\0{url}".encode()).hexdigest()[:24]
+
+
+def box_slots() -> int:
+    raw = os.environ.get(SLOTS_ENV, "").strip()
+    try:
+        return max(1, int(raw)) if raw else DEFAULT_SLOTS
+    except ValueError:
+        return DEFAULT_SLOTS

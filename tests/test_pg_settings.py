@@ -3,6 +3,7 @@ pools, PgBouncer mode, connection names. Needs RUNTUI_TEST_POSTGRES_URL for the 
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import pytest
@@ -95,5 +96,30 @@ def test_behind_pgbouncer_no_prepared_statements_and_no_listen(
             sub = watcher.subscribe()
             threading.Timer(0.1, lambda: store.set_status(run_id, RunStatus.COMPLETED)).start()
             assert sub.wait(WAIT) is True  # the revision poll notices the commit
+    finally:
+        dispose_engine(pg_schema_url)
+
+
+def test_a_box_opens_at_most_its_slots_of_short_lived_connections(
+    pg_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNTUI_PG_POOL", "null")
+    monkeypatch.setenv("RUNTUI_PG_BOX_SLOTS", "1")
+    monkeypatch.setenv("RUNTUI_HOST", "slotbox-" + secrets.token_hex(3))
+    engine = get_engine(pg_schema_url)
+    got = threading.Event()
+
+    def second() -> None:
+        with engine.connect():
+            got.set()
+
+    try:
+        first = engine.connect()  # holds the box's only slot
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not got.wait(1.0)  # a bounded window: the second connection must not open while the first is
+        first.close()
+        assert got.wait(WAIT)  # the slot is free again
+        thread.join()
     finally:
         dispose_engine(pg_schema_url)

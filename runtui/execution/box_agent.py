@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
 import pickle
 import socket
@@ -44,7 +43,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runtui.pg_settings import AGENT_ENV, POOL_ENV, ROLE_ENV, agent_enabled
+from runtui.pg_settings import AGENT_ENV, POOL_ENV, ROLE_ENV, agent_enabled, box_folder, box_key
 
 if TYPE_CHECKING:
     from runtui.store import Store
@@ -74,12 +73,11 @@ class AgentUnavailable(Exception):
 
 
 def agent_folder() -> Path:
-    base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
-    return Path(base) / f"runtui-{os.getuid()}"
+    return box_folder()
 
 
 def agent_key(url: str, host: str) -> str:
-    return hashlib.sha256(f"{host}\0{url}".encode()).hexdigest()[:24]
+    return box_key(url, host)
 
 
 def socket_path(url: str, host: str) -> Path:

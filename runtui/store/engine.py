@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from runtui.errors import StoreError, ValidationError
-from runtui.pg_settings import POOL_ENV, application_name, behind_pgbouncer
+from runtui.pg_settings import POOL_ENV, application_name, behind_pgbouncer, box_folder, box_key, box_slots
 
 T = TypeVar("T")
 
@@ -111,7 +112,6 @@ def get_engine(url: str) -> Engine:
 
 def postgresql_engine_options(url: str) -> dict[str, Any]:
     """Pool and connection settings for a PostgreSQL engine, from RUNTUI_PG_POOL / RUNTUI_PGBOUNCER."""
-    from sqlalchemy.pool import NullPool
 
     connect_args: dict[str, Any] = {}
     if "application_name" not in make_url(url).query:
@@ -121,7 +121,7 @@ def postgresql_engine_options(url: str) -> dict[str, Any]:
     options: dict[str, Any] = {"connect_args": connect_args}
     raw = os.environ.get(POOL_ENV, "").strip().lower()
     if raw in ("null", "none", "0"):
-        options["poolclass"] = NullPool
+        options["poolclass"] = _slot_pool_class(url)
     elif raw:
         try:
             size = int(raw)
@@ -133,6 +133,75 @@ def postgresql_engine_options(url: str) -> dict[str, Any]:
     else:
         options.update(pool_pre_ping=True, pool_size=4, max_overflow=8)
     return options
+
+
+SLOT_WAIT_S = 60.0  # past this, a connection is opened without a slot (and said so): slower beats stuck
+
+
+def _acquire_slot(prefix: Path, slots: int) -> int | None:
+    """Take one of the box's `slots` lock files (the fd holds it until closed); None after SLOT_WAIT_S."""
+    import fcntl
+
+    give_up = time.monotonic() + SLOT_WAIT_S
+    delay = 0.002
+    while True:
+        for i in random.sample(range(slots), slots):
+            fd = os.open(f"{prefix}-{i}", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except OSError:
+                os.close(fd)
+        if time.monotonic() > give_up:
+            import sys
+
+            print(
+                f"runtui: no free database connection slot on this box after {SLOT_WAIT_S:g} s; connecting anyway",
+                file=sys.stderr,
+            )
+            return None
+        time.sleep(delay)  # a slot frees when another process's transaction ends: poll with back-off
+        delay = min(delay * 2, 0.05)
+
+
+def _slot_pool_class(url: str) -> type[Any]:
+    """A NullPool whose connections each hold one of the box's RUNTUI_PG_BOX_SLOTS slots while open: short-lived
+    connections, and never more than that many at once from one box, however many processes it runs."""
+    from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+
+    from runtui.identity import current_host
+
+    folder = box_folder()
+    folder.mkdir(mode=0o700, exist_ok=True)
+    prefix = folder / f"slot-{box_key(url, current_host())}"
+    slots = box_slots()
+    held: dict[int, int] = {}
+    held_lock = threading.Lock()
+
+    class BoxSlotPool(NullPool):
+        def _do_get(self) -> ConnectionPoolEntry:
+            fd = _acquire_slot(prefix, slots)
+            try:
+                record = super()._do_get()
+            except BaseException:
+                if fd is not None:
+                    os.close(fd)
+                raise
+            if fd is not None:
+                with held_lock:
+                    held[id(record)] = fd
+            return record
+
+        def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+            try:
+                super()._do_return_conn(record)
+            finally:
+                with held_lock:
+                    fd = held.pop(id(record), None)
+                if fd is not None:
+                    os.close(fd)  # closing the file releases the slot
+
+    return BoxSlotPool
 
 
 def dispose_engine(url: str) -> None:

@@ -382,4 +382,5 @@ def test_many_hosts_share_one_postgresql(fleet_factory: Any, admin: Engine) -> N
         wait_status(fleet.store, run_id, S.CANCELED, timeout=WAIT_S)
         latencies.append(time.monotonic() - started)
     p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 2 else latencies[0]
-    assert p95 <= 1.0, sorted(latencies)
+    p50, load = statistics.median(latencies), os.getloadavg()[0]
+    assert p95 <= 1.0, f"p95 {p95:.2f} s, p50 {p50:.2f} s, load {load:.0f}: {sorted(latencies)}"
