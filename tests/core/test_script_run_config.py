@@ -85,6 +85,7 @@ def test_bad_configs_are_refused(src: Path) -> None:
         ScriptRunConfig(str(src), "train.py", environment=env)
 
 
+@pytest.mark.timeout(420)  # three real submissions in a row: room for a loaded machine
 def test_submit_numbers_command_env_and_children(ws: Workspace, src: Path) -> None:
     exp = Experiment(ws, "src")
     env = Environment("e")
