@@ -58,7 +58,8 @@ CALL_RETRY_S = 60.0  # how long the agent retries a call whose connection droppe
 BEAT_COALESCE_S = 0.2  # heartbeats that arrive within this window go out in one UPDATE
 STATUS_POLL_S = 2.0  # the agent reads its runs' statuses at least this often, even without a notification
 STATUS_COALESCE_S = 0.1  # at most ~10 status reads a second per box, however busy the change feed is
-BULK_CALLS = frozenset({"write_metrics"})  # the sampled sys/... metrics: these wait for everything else
+# A supervisor's calls on the way to acting on a status (cancel): before log copies and sampled metrics.
+STATUS_PATH_CALLS = frozenset({"get_run", "get_runs_by_id", "set_status", "set_statuses", "update_run", "descendants"})
 SUPERVISOR_STATUS_POLL_S = 10.0  # a supervisor linked to an agent re-reads on its own only this rarely
 SLOW_CALL_S = 2.0
 _HEADER = struct.Struct("!I")
@@ -192,7 +193,7 @@ class Agent:
         self._store: Store | None = None
         self._turns = threading.Condition()  # one call at a time on the one connection (see _turn)
         self._busy = False
-        self._urgent_waiting = 0
+        self._waiting = [0, 0, 0]  # callers waiting per level (see _turn)
         self._lock = threading.Lock()
         self._clients: set[_Client] = set()
         self._pending_beats: set[str] = set()
@@ -212,17 +213,16 @@ class Agent:
         return self._store
 
     @contextlib.contextmanager
-    def _turn(self, urgent: bool) -> Iterator[None]:
-        """The connection, one caller at a time; urgent callers (statuses: a cancel is waiting) go first."""
+    def _turn(self, level: int) -> Iterator[None]:
+        """The connection, one caller at a time; a lower level goes first (0: the box's heartbeats and status
+        reads, 1: a supervisor's status path, 2: bulk copies), so a saturated connection delays logs, not liveness."""
         with self._turns:
-            if urgent:
-                self._urgent_waiting += 1
+            self._waiting[level] += 1
             try:
-                while self._busy or (not urgent and self._urgent_waiting):
+                while self._busy or any(self._waiting[:level]):
                     self._turns.wait()
             finally:
-                if urgent:
-                    self._urgent_waiting -= 1
+                self._waiting[level] -= 1
             self._busy = True
         try:
             yield
@@ -231,14 +231,14 @@ class Agent:
                 self._busy = False
                 self._turns.notify_all()
 
-    def call(self, fn: Callable[[Store], Any], *, urgent: bool = False) -> Any:
+    def call(self, fn: Callable[[Store], Any], *, level: int = 2) -> Any:
         """Run `fn(store)` on the agent's connection; a dropped connection is retried for up to CALL_RETRY_S."""
         delay = 0.05
         give_up = time.monotonic() + CALL_RETRY_S
         while True:
             try:
                 queued = time.monotonic()
-                with self._turn(urgent):
+                with self._turn(level):
                     self.calls += 1
                     started = time.monotonic()
                     try:
@@ -268,7 +268,7 @@ class Agent:
                 continue
             try:
                 beat = lambda s, ids=ids: s.heartbeat(ids, now=store_now(s))  # noqa: E731
-                self.call(beat, urgent=True)
+                self.call(beat, level=0)
             except Exception as exc:
                 _log(f"heart-beating {len(ids)} runs failed: {exc}")
                 with self._lock:
@@ -286,7 +286,7 @@ class Agent:
             ids = sorted({r for c in clients for r in c.runs})
             if ids:
                 try:
-                    records = self.call(lambda s, ids=ids: s.get_runs_by_id(ids), urgent=True)  # type: ignore[misc]
+                    records = self.call(lambda s, ids=ids: s.get_runs_by_id(ids), level=0)  # type: ignore[misc]
                 except Exception as exc:
                     _log(f"reading {len(ids)} run statuses failed: {exc}")
                     records = None
@@ -350,10 +350,10 @@ class Agent:
             name, call_args, call_kwargs = args
             if name.startswith("_"):
                 raise AttributeError(f"the box agent does not run private store methods ({name})")
-            urgent = name not in BULK_CALLS  # statuses, child runs, the log copy: a cancel may wait on them
-            return self.call(lambda s: getattr(s, name)(*call_args, **call_kwargs), urgent=urgent)
+            level = 1 if name in STATUS_PATH_CALLS else 2
+            return self.call(lambda s: getattr(s, name)(*call_args, **call_kwargs), level=level)
         if op == "clock":
-            return self.call(store_now)
+            return self.call(store_now, level=1)
         if op == "ping":
             return {"pid": os.getpid(), "host": self.host, "calls": self.calls}
         raise ValueError(f"unknown box agent request {op!r}")
