@@ -37,11 +37,14 @@ class Experiment:
     def list(workspace: Workspace) -> list[Experiment]:
         return list(workspace.experiments.values())
 
-    def start_logging(self, display_name: str | None = None, **_ignored: Any) -> Run:
-        """Start an interactive run owned by this process, in status Running. Use it as a context manager."""
-        from runtui.core.run import Run
+    def start_logging(self, *args: Any, **kwargs: Any) -> Run:
+        """Start an interactive run owned by this process, in status Running. Use it as a context manager.
 
-        return Run._start_owned(self, [(None, check_display_name(display_name), {})])[0]
+        Azure's parameters: `name`/`display_name`, `run_id`, `outputs` (folder collected when the run ends,
+        default ./outputs), `snapshot_directory` (default '.', None for no snapshot); see `core.context`."""
+        from runtui.core.context import start_logging
+
+        return start_logging(self, *args, **kwargs)
 
     def submit(
         self,

@@ -67,7 +67,7 @@ def _artifact_name(name: object) -> str:
     if p.is_absolute() or ".." in p.parts or name.startswith("~"):
         raise ValidationError(f"file name {name!r} must be a relative path inside the run (no '..', not absolute)")
     clean = str(p)
-    if clean in (".", "") or clean == "snapshot.zip":
+    if clean in (".", "", "snapshot.zip", "snapshot.id") or clean.split("/", 1)[0] == "working":
         raise ValidationError(f"file name {name!r} is reserved or empty")
     return clean
 
@@ -129,14 +129,14 @@ class Run:
         return cls._from_record(exp, rec)
 
     @classmethod
-    def get_context(cls, allow_offline: bool = True) -> Run:
+    def get_context(cls, allow_offline: bool = True, used_for_context_manager: bool = False, **kwargs: Any) -> Run:
         """The run this script was submitted as (inside `exp.submit`); otherwise an offline run.
 
         The offline run keeps everything in memory and writes nothing: scripts run unchanged outside runtui.
         """
         from runtui.core import context
 
-        return context.get_context(allow_offline)
+        return context.get_context(allow_offline, used_for_context_manager, **kwargs)
 
     # ------------------------------------------------------------------ identity and state
 
@@ -232,6 +232,10 @@ class Run:
 
     def _set(self, status: RunStatus, error: str | None = None) -> bool:
         self.flush()
+        if status.is_terminal:
+            from runtui.execution.outputs import finish
+
+            finish(self._id)  # an interactive run's ./outputs and ./logs become its files before it ends
         rec, changed = self._store.set_status(self._id, status, error=error)
         self._record = rec
         if status.is_terminal:
@@ -452,7 +456,7 @@ class Run:
         logs = self.folder / "logs"
         if logs.is_dir():
             names += [f"logs/{p.name}" for p in sorted(logs.iterdir()) if p.is_file()]
-        return names
+        return list(dict.fromkeys(names))  # collected logs are also artifacts: each name once
 
     def download_file(self, name: str, output_file_path: str | os.PathLike[str] | None = None) -> str:
         """Copy the run's file `name` to `output_file_path` (a file or a folder; default: the current folder)."""
@@ -611,7 +615,8 @@ class Run:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Wait until the run ends; with `show_output`, stream its log to stdout meanwhile.
-        Raises RunFailedError for a Failed/Canceled run when `raise_on_error`. Returns get_details()."""
+        Raises ActivityFailedException (a RunFailedError) for a Failed run when `raise_on_error`, as Azure ML
+        does; a Canceled run returns. Returns get_details()."""
         from runtui.execution.launch import wait_for_completion
 
         wait_for_completion(
@@ -630,6 +635,17 @@ class Run:
         details = self.get_details()
         details["logFiles"] = details_with_logs(self._ws.config, self._id, store=self._store)
         return details
+
+    def take_snapshot(self, file_or_folder_path: str | os.PathLike[str]) -> str:
+        """Snapshot a file or folder as this run's source code (one per run); returns the snapshot id."""
+        from runtui.execution.snapshot import take_snapshot
+
+        return take_snapshot(self._store, self._ws.config, self._id, file_or_folder_path, max_files=2000)
+
+    def get_snapshot_id(self) -> str | None:
+        from runtui.execution.snapshot import get_snapshot_id
+
+        return get_snapshot_id(self._store, self._ws.config, self._id)
 
     def restore_snapshot(self, path: str | os.PathLike[str] | None = None) -> str:
         from runtui.execution.launch import restore_snapshot

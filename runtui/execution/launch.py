@@ -26,7 +26,15 @@ from runtui.config import WorkspaceConfig
 from runtui.errors import SubmitError, ValidationError
 from runtui.execution.liveness import finalize_lost, owner_alive, sweep_lost_runs
 from runtui.execution.run_output import details_with_logs, wait_for_completion
-from runtui.execution.snapshot import SNAPSHOT_FILE, make_snapshot, restore_snapshot
+from runtui.execution.snapshot import (
+    SNAPSHOT_FILE,
+    WORKING_FOLDER,
+    extract_working_copy,
+    make_snapshot,
+    new_snapshot_id,
+    record_snapshot_id,
+    restore_snapshot,
+)
 from runtui.execution.spec import (
     DEFAULT_GRACE_S,
     DEFAULT_HEARTBEAT_S,
@@ -97,8 +105,12 @@ def _resolve_python(python: str | None) -> str:
     return found
 
 
-def build_command(source: Path, script: str, arguments: Sequence[str], python: str | None) -> list[str]:
-    """The command line of the script, checked: it exists, and is either a .py file or executable."""
+def build_command(
+    source: Path, script: str, arguments: Sequence[str], python: str | None, run_in: Path | None = None
+) -> list[str]:
+    """The command line of the script, checked: it exists, and is either a .py file or executable.
+
+    `run_in`: the working copy the script will run in (an executable script is named by its path there)."""
     if not isinstance(script, str) or not script:
         raise ValidationError(f"script must be a file name relative to source_directory, not {script!r}")
     path = (source / script).resolve()
@@ -112,11 +124,19 @@ def build_command(source: Path, script: str, arguments: Sequence[str], python: s
     if path.suffix == ".py":
         return [_resolve_python(python), rel, *arguments]
     if os.access(path, os.X_OK):
-        return [str(path), *arguments]
+        return [str((run_in or source) / rel), *arguments]
     raise SubmitError(
         f"script {script!r} is neither a Python file (.py) nor executable; make it executable (chmod +x) "
         f"or give a .py script"
     )
+
+
+def command_script(command: Sequence[str], source: Path) -> str:
+    """The script's path relative to the source folder, from a command made by `build_command`."""
+    first = Path(command[0])
+    if first.is_absolute() and first.is_relative_to(source):
+        return str(first.relative_to(source))
+    return command[1]
 
 
 def _runtui_pythonpath(env: Mapping[str, str]) -> dict[str, str]:
@@ -179,6 +199,7 @@ def submit_run(
 
     run_id = new_run_id(experiment)
     run_dir = ws.run_dir(run_id)
+    working = run_dir / WORKING_FOLDER
     _mkdir_private(ws.runs_dir)
     run_dir.mkdir(mode=0o700)
     try:
@@ -186,10 +207,22 @@ def submit_run(
         _mkdir_private(run_dir / "outputs")
         # The workspace may live inside the source folder (a project-local .runtui): never snapshot it.
         make_snapshot(source, run_dir / SNAPSHOT_FILE, exclude=[ws.home, ws.runs_dir])
+        # The script runs in its own copy of the snapshot: concurrent runs of one folder cannot overwrite each
+        # other's files, and what a run writes never reaches the user's folder (nor the next snapshot).
+        extract_working_copy(run_dir / SNAPSHOT_FILE, working)
+        if not (working / command_script(command, source)).exists():
+            raise SubmitError(
+                f"script {script!r} is left out of the snapshot of {source} by an ignore file "
+                f"(.amlignore/.gitignore/.runtuiignore); the run could not find it"
+            )
+        (working / "outputs").mkdir(mode=0o700, exist_ok=True)  # as Azure ML: ./outputs exists when it starts
+        if command[0] == str(source / command_script(command, source)):
+            command = [str(working / command_script(command, source)), *command[1:]]
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
+    snapshot_id = new_snapshot_id()
     [rec] = store.create_runs(
         [
             NewRun(
@@ -207,13 +240,14 @@ def submit_run(
             )
         ]
     )
+    record_snapshot_id(store, ws, run_id, snapshot_id)
     spec = SupervisorSpec(
         run_id=run_id,
         store_url=ws.store_url,
         home=str(ws.home),
         runs_dir=str(ws.runs_dir),
         command=command,
-        cwd=str(source),
+        cwd=str(working),
         env=env,
         grace=grace,
         sample_interval=sample,
