@@ -94,6 +94,15 @@ def _check_env(env: Mapping[str, str]) -> dict[str, str]:
     return dict(env)
 
 
+def _check_duration(value: object) -> float | None:
+    """Azure's max_run_duration_seconds: None, or a positive number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ValidationError(f"max_run_duration_seconds must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
 def _resolve_python(python: str | None) -> str:
     if python is None:
         return sys.executable
@@ -110,7 +119,8 @@ def build_command(
 ) -> list[str]:
     """The command line of the script, checked: it exists, and is either a .py file or executable.
 
-    `run_in`: the working copy the script will run in (an executable script is named by its path there)."""
+    `run_in`: the working copy the script will run in (an executable script is named by its path there; its
+    existence there is checked too: an ignore file may have left it out of the snapshot)."""
     if not isinstance(script, str) or not script:
         raise ValidationError(f"script must be a file name relative to source_directory, not {script!r}")
     path = (source / script).resolve()
@@ -121,6 +131,11 @@ def build_command(
     if not path.is_file():
         raise SubmitError(f"script {script!r} in {source} is not a file")
     rel = str(path.relative_to(source))
+    if run_in is not None and not (run_in / rel).is_file():
+        raise SubmitError(
+            f"script {script!r} is left out of the snapshot of {source} by an ignore file "
+            f"(.amlignore/.gitignore/.runtuiignore); the run could not find it"
+        )
     if path.suffix == ".py":
         return [_resolve_python(python), rel, *arguments]
     if os.access(path, os.X_OK):
@@ -129,14 +144,6 @@ def build_command(
         f"script {script!r} is neither a Python file (.py) nor executable; make it executable (chmod +x) "
         f"or give a .py script"
     )
-
-
-def command_script(command: Sequence[str], source: Path) -> str:
-    """The script's path relative to the source folder, from a command made by `build_command`."""
-    first = Path(command[0])
-    if first.is_absolute() and first.is_relative_to(source):
-        return str(first.relative_to(source))
-    return command[1]
 
 
 def _runtui_pythonpath(env: Mapping[str, str]) -> dict[str, str]:
@@ -177,6 +184,7 @@ def submit_run(
     grace_period: float | None = None,
     sample_interval: float | None = None,
     log_store_max_bytes: int | str | None = None,
+    max_run_duration_seconds: float | None = None,
 ) -> RunRecord:
     """Create a Queued run for `script`, snapshot its folder, start its supervisor; returns the run at once."""
     from runtui.store import NewRun
@@ -194,6 +202,7 @@ def submit_run(
     grace = seconds_setting(GRACE_ENV, grace_period, env, DEFAULT_GRACE_S)
     sample = seconds_setting(SAMPLE_ENV, sample_interval, env, DEFAULT_SAMPLE_S, minimum=0.1)
     log_cap = bytes_setting(LOG_STORE_MAX_ENV, log_store_max_bytes, env, DEFAULT_LOG_STORE_MAX_BYTES)
+    max_duration = _check_duration(max_run_duration_seconds)
     if parent_id is not None:
         store.get_run(parent_id)  # NotFoundError names it
 
@@ -210,14 +219,8 @@ def submit_run(
         # The script runs in its own copy of the snapshot: concurrent runs of one folder cannot overwrite each
         # other's files, and what a run writes never reaches the user's folder (nor the next snapshot).
         extract_working_copy(run_dir / SNAPSHOT_FILE, working)
-        if not (working / command_script(command, source)).exists():
-            raise SubmitError(
-                f"script {script!r} is left out of the snapshot of {source} by an ignore file "
-                f"(.amlignore/.gitignore/.runtuiignore); the run could not find it"
-            )
+        command = build_command(source, script, args, python, run_in=working)
         (working / "outputs").mkdir(mode=0o700, exist_ok=True)  # as Azure ML: ./outputs exists when it starts
-        if command[0] == str(source / command_script(command, source)):
-            command = [str(working / command_script(command, source)), *command[1:]]
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
@@ -253,6 +256,7 @@ def submit_run(
         sample_interval=sample,
         heartbeat_interval=DEFAULT_HEARTBEAT_S,
         log_store_max_bytes=log_cap,
+        max_run_duration_seconds=max_duration,
     )
     spec_path = run_dir / SPEC_FILE
     spec.write(spec_path)

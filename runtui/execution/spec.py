@@ -43,6 +43,8 @@ class SupervisorSpec:
     sample_interval: float = DEFAULT_SAMPLE_S
     heartbeat_interval: float = DEFAULT_HEARTBEAT_S
     log_store_max_bytes: int = DEFAULT_LOG_STORE_MAX_BYTES
+    # ScriptRunConfig(max_run_duration_seconds=): the supervisor cancels the run when it has run longer.
+    max_run_duration_seconds: float | None = None
 
     @property
     def run_dir(self) -> Path:

@@ -313,6 +313,9 @@ class Supervisor:
         pid = self.proc.pid
         sampler = TreeSampler(load_gpu_probe())
         now = time.monotonic()
+        # (azure-exec) ScriptRunConfig(max_run_duration_seconds=): past it, the run is canceled, as in Azure ML.
+        limit = getattr(self.spec, "max_run_duration_seconds", None)
+        deadline = now + limit if limit else float("inf")
         next_beat = now + self.spec.heartbeat_interval
         next_sample = now + self.spec.sample_interval
         next_check = now + STATUS_POLL_S
@@ -327,6 +330,9 @@ class Supervisor:
                     self._cancel(self.stop_reason)
                     return
                 now = time.monotonic()
+                if now >= deadline:
+                    self._cancel(f"the run exceeded max_run_duration_seconds={limit:g}")
+                    return
                 if sub.changed() or now >= next_check:
                     next_check = now + STATUS_POLL_S
                     current = self._safely("reading the run's status", self._status)
@@ -348,7 +354,7 @@ class Supervisor:
                 if now >= next_sample:
                     next_sample = now + self.spec.sample_interval
                     self._sample(sampler)
-                self.wait(min(next_beat, next_sample, next_check) - time.monotonic())
+                self.wait(min(next_beat, next_sample, next_check, deadline) - time.monotonic())
         finally:
             sampler.close()
 
