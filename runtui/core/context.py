@@ -116,7 +116,8 @@ def start_logging(experiment: Experiment, *args: Any, **kwargs: Any) -> Run:
 
     `outputs`: the folder collected into the run's files when it ends (default ./outputs, created now; False:
     none). `./logs` is collected too when it exists then. `snapshot_directory`: snapshotted now (default the
-    current folder; None: no snapshot). `run_id`: the new run's id. `name`/`display_name`: its display name.
+    current folder; None: no snapshot; a default snapshot over the caps is skipped with a message, an explicit
+    one raises as in Azure). `run_id`: the new run's id. `name`/`display_name`: its display name.
     """
     from runtui.execution.outputs import track
     from runtui.execution.snapshot import make_snapshot, new_snapshot_id, record_snapshot_id, snapshot_path
@@ -141,6 +142,7 @@ def start_logging(experiment: Experiment, *args: Any, **kwargs: Any) -> Run:
         outputs = None
     elif not isinstance(outputs, (str, os.PathLike)) or not str(outputs):
         raise ValidationError(f"start_logging: outputs must be a folder path, True or False, not {outputs!r}")
+    explicit_snapshot = "snapshot_directory" in kwargs
     snapshot_directory = kwargs.pop("snapshot_directory", ".")
     if snapshot_directory is not None and not isinstance(snapshot_directory, (str, os.PathLike)):
         raise ValidationError(
@@ -174,7 +176,12 @@ def start_logging(experiment: Experiment, *args: Any, **kwargs: Any) -> Run:
                 max_files=MAX_INTERACTIVE_SNAPSHOT_FILES,
             )
         except RuntuiError as exc:
-            raise type(exc)(f"{exc}. Pass snapshot_directory=None to start_logging to take no snapshot") from exc
+            if explicit_snapshot:
+                raise type(exc)(f"{exc}. Pass snapshot_directory=None to start_logging to take no snapshot") from exc
+            # Azure raises here too; but the default snapshot of whatever folder a script happens to run in
+            # (a home folder, a data folder) must not stop the run: say why there is none, and go on.
+            print(f"runtui: no snapshot for this run: {exc}. Pass snapshot_directory=None to skip it", file=sys.stderr)
+            snapshot_id = None
     out_dir = Path(outputs).expanduser() if outputs is not None else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)  # as Azure: the folder exists once the run has started

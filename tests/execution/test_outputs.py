@@ -276,3 +276,22 @@ def test_get_context_accepts_azures_keywords_outside_a_run(monkeypatch: pytest.M
     monkeypatch.setattr(context, "_context", None)
     run = Run.get_context(allow_offline=True, used_for_context_manager=True)
     assert run.id.startswith("OfflineRun_")
+
+
+def test_a_default_snapshot_over_the_cap_is_skipped_with_a_message_an_explicit_one_raises(
+    exp: Experiment,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dataset.bin").write_bytes(os.urandom(20_000))
+    monkeypatch.setenv("RUNTUI_SNAPSHOT_MAX_MB", "0.01")  # about 10 KB
+    run = exp.start_logging(outputs=False)
+    assert run.get_snapshot_id() is None and run.get_status() == "Running"
+    err = capsys.readouterr().err
+    assert "runtui: no snapshot for this run: the snapshot of" in err and "snapshot_directory=None" in err
+    run.complete()
+    with pytest.raises(SubmitError, match="Pass snapshot_directory=None to start_logging"):
+        exp.start_logging(snapshot_directory=".", outputs=False)
+    assert [r.id for r in exp.get_runs()] == [run.id]
