@@ -70,6 +70,7 @@ class Collected:
     cloned: int = 0
     copied_bytes: int = 0
     skipped: list[str] = field(default_factory=list)  # one message each
+    artifacts: list[tuple[str, int]] = field(default_factory=list)  # (name, size) to record, once, at the end
 
 
 def _clone(src: Path, dest: Path) -> bool:
@@ -120,8 +121,6 @@ def _files_under(folder: Path) -> list[tuple[Path, str]]:
 
 
 def collect_folder(
-    store: Store,
-    run_id: str,
     run_dir: Path,
     source: Path,
     prefix: str,
@@ -130,10 +129,10 @@ def collect_folder(
     budget: list[int],
     result: Collected,
 ) -> None:
-    """Bring every file under `source` into `run_dir/prefix/...` and record it as the artifact `prefix/...`.
+    """Bring every file under `source` into `run_dir/prefix/...`, to be recorded as the artifact `prefix/...`.
 
     `move`: the files belong to the run (its working copy): rename them. Otherwise clone, else copy, within
-    `budget[0]` bytes (decremented as copies are made)."""
+    `budget[0]` bytes (decremented as copies are made). The artifacts are recorded by `record`, in one go."""
     if not source.is_dir():
         return
     dest_root = run_dir / prefix
@@ -172,11 +171,21 @@ def collect_folder(
                     _copy(full, dest)
                     budget[0] -= size
                     result.copied_bytes += size
-            store.add_artifact(run_id, name, size)
+            result.artifacts.append((name, size))
             result.files += 1
             result.bytes += size
         except OSError as exc:
             result.skipped.append(f"{name} was not collected: {exc.strerror or exc} (still at {full})")
+
+
+def record(store: Store, run_id: str, result: Collected) -> None:
+    """Record the collected files as the run's artifacts: one transaction for all where the store can."""
+    add_many = getattr(store, "add_artifacts", None)
+    if add_many is not None:
+        add_many(run_id, result.artifacts)
+    else:
+        for name, size in result.artifacts:
+            store.add_artifact(run_id, name, size)
 
 
 def _private_dirs(folder: Path) -> None:
@@ -196,7 +205,8 @@ def collect_working_copy(store: Store, run_id: str, run_dir: Path, working: Path
     result = Collected()
     budget = [max_copy_bytes()]
     for prefix in (OUTPUTS_FOLDER, LOGS_FOLDER):
-        collect_folder(store, run_id, run_dir, working / prefix, prefix, move=True, budget=budget, result=result)
+        collect_folder(run_dir, working / prefix, prefix, move=True, budget=budget, result=result)
+    record(store, run_id, result)
     if result.skipped:
         result.skipped.append(f"the run's working copy is kept at {working}")
     else:
@@ -244,7 +254,8 @@ def finish(run_id: str, report: Callable[[str], None] | None = None) -> Collecte
     result = Collected()
     budget = [max_copy_bytes()]
     for folder, prefix in tracked.folders:
-        collect_folder(tracked.store, run_id, tracked.run_dir, folder, prefix, move=False, budget=budget, result=result)
+        collect_folder(tracked.run_dir, folder, prefix, move=False, budget=budget, result=result)
+    record(tracked.store, run_id, result)
     say = report or (lambda line: print(f"runtui: run {run_id}: {line}", file=sys.stderr))
     for line in result.skipped:
         say(line)

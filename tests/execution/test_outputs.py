@@ -295,3 +295,20 @@ def test_a_default_snapshot_over_the_cap_is_skipped_with_a_message_an_explicit_o
     with pytest.raises(SubmitError, match="Pass snapshot_directory=None to start_logging"):
         exp.start_logging(snapshot_directory=".", outputs=False)
     assert [r.id for r in exp.get_runs()] == [run.id]
+
+
+def test_collected_files_are_recorded_in_one_transaction(exp: Experiment) -> None:
+    from runtui.errors import NotFoundError
+
+    store = exp.workspace.store
+    run = exp.start_logging(outputs=False, snapshot_directory=None)
+    store.add_artifact(run.id, "outputs/a.txt", 1)
+    before = store.current_revision()
+    store.add_artifacts(run.id, [("outputs/a.txt", 5), ("outputs/b/c.bin", 7)])
+    assert store.current_revision() == before + 1  # one commit for all
+    assert [(a.path, a.size) for a in store.list_artifacts(run.id)] == [("outputs/a.txt", 5), ("outputs/b/c.bin", 7)]
+    store.add_artifacts(run.id, [])
+    assert store.current_revision() == before + 1
+    with pytest.raises(NotFoundError, match="no run with id"):
+        store.add_artifacts("outs_1_00000000", [("outputs/x", 1)])
+    run.complete()
