@@ -67,7 +67,16 @@ class FilterSyntaxError(ValidationError):
 
 
 class RunFailedError(RuntuiError):
-    """`wait_for_completion(raise_on_error=True)` on a run that ended Failed or Canceled."""
+    """`wait_for_completion(raise_on_error=True)` on a run that ended Failed."""
+
+
+class ActivityFailedException(RunFailedError):
+    """Azure ML's name for what `wait_for_completion` raises on a Failed run (`azureml.exceptions`), so that
+    v1 code catching it works unchanged. `error_details` holds the run's error text."""
+
+    def __init__(self, error_details: str, **_kwargs: object) -> None:
+        super().__init__(f"Activity Failed:\n{error_details}")
+        self.error_details = error_details
 
 
 class SubmitError(RuntuiError):

@@ -23,6 +23,8 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """No test may touch the real ~/.runtui."""
     monkeypatch.setenv("RUNTUI_HOME", str(tmp_path_factory.mktemp("runtui-home")))
     monkeypatch.delenv("RUNTUI_STORE_URL", raising=False)
+    # start_logging() snapshots and creates ./outputs in the current folder (as Azure ML): not in the checkout.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
 def _pg_schema_url() -> Iterator[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtui.core import values as _values
 from runtui.errors import NotFoundError, NotSupportedLocallyError, ValidationError
-from runtui.ids import check_display_name, check_experiment_name
+from runtui.ids import check_experiment_name
 from runtui.status import RunStatus, parse_status
 
 if TYPE_CHECKING:
@@ -192,13 +192,11 @@ class Experiment:
     def start_logging(self, *args: Any, **kwargs: Any) -> Run:
         """Start an interactive run owned by this process, in status Running. Use it as a context manager.
 
-        Takes Azure's arguments: display_name= (or the first positional); outputs=, snapshot_directory= and
-        run_id= are handled by the run-outputs work (issue 11, item 1) where available."""
-        from runtui.core.run import Run
+        Azure's parameters: `name`/`display_name`, `run_id`, `outputs` (folder collected when the run ends,
+        default ./outputs), `snapshot_directory` (default '.', None for no snapshot); see `core.context`."""
+        from runtui.core.context import start_logging
 
-        display_name = kwargs.pop("display_name", args[0] if args else None)
-        run_id = kwargs.pop("run_id", None)
-        return Run._start_owned(self, [(run_id, check_display_name(display_name), {})])[0]
+        return start_logging(self, *args, **kwargs)
 
     def submit(self, config: Any, tags: Mapping[str, Any] | None = None, **kwargs: Any) -> Run:
         """Start `config` (a ScriptRunConfig, or Azure's RunConfiguration with a script) as a supervised run;

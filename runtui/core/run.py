@@ -115,7 +115,7 @@ class Run:
         """
         from runtui.core import context
 
-        return context.get_context(allow_offline)
+        return context.get_context(allow_offline, used_for_context_manager, **kwargs)
 
     @staticmethod
     def list(
@@ -292,6 +292,10 @@ class Run:
 
     def _set(self, status: RunStatus, error: str | None = None) -> bool:
         self.flush()
+        if status.is_terminal:
+            from runtui.execution.outputs import finish
+
+            finish(self._id)  # an interactive run's ./outputs and ./logs become its files before it ends
         rec, changed = self._store.set_status(self._id, status, error=error)
         self._record = rec
         if status.is_terminal:
@@ -576,7 +580,7 @@ class Run:
         logs = self.folder / "logs"
         if logs.is_dir():
             names += [f"logs/{p.name}" for p in sorted(logs.iterdir()) if p.is_file()]
-        return names
+        return list(dict.fromkeys(names))  # collected logs are also artifacts: each name once
 
     def download_file(self, name: str, output_file_path: str | os.PathLike[str] | None = None) -> str:
         """Copy the run's file `name` to `output_file_path` (a file or a folder; default: the current folder)."""
@@ -772,7 +776,8 @@ class Run:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Wait until the run ends; with `show_output`, stream its log to stdout meanwhile.
-        Raises RunFailedError for a Failed/Canceled run when `raise_on_error`. Returns get_details()."""
+        Raises ActivityFailedException (a RunFailedError) for a Failed run when `raise_on_error`, as Azure ML
+        does; a Canceled run returns. Returns get_details()."""
         from runtui.execution.launch import wait_for_completion
 
         wait_for_completion(
@@ -792,12 +797,17 @@ class Run:
         details["logFiles"] = details_with_logs(self._ws.config, self._id, store=self._store)
         return details
 
+    def take_snapshot(self, file_or_folder_path: str | os.PathLike[str]) -> str:
+        """Snapshot a file or folder as this run's source code (one per run); returns the snapshot id."""
+        from runtui.execution.snapshot import take_snapshot
+
+        return take_snapshot(self._store, self._ws.config, self._id, file_or_folder_path, max_files=2000)
+
     def get_snapshot_id(self) -> str | None:
-        """The id of the run's snapshot (its source folder as submitted), or None when it has none."""
-        snap = getattr(self.record, "snapshot_id", None)
-        if snap is None and (self.folder / "snapshot.zip").is_file():
-            snap = self._id  # a snapshot made before snapshot ids existed: named after its run
-        return snap
+        """The id of the run's snapshot (its source folder as submitted or taken), or None when it has none."""
+        from runtui.execution.snapshot import get_snapshot_id
+
+        return get_snapshot_id(self._store, self._ws.config, self._id)
 
     def restore_snapshot(self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None) -> str:
         """Write the snapshot as `<path>/<snapshot_id>.zip` (path: an existing folder, default the temporary

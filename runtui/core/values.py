@@ -288,7 +288,7 @@ def artifact_name(name: object) -> str:
     if p.is_absolute() or ".." in p.parts or name.startswith("~"):
         raise ValidationError(f"file name {name!r} must be a relative path inside the run (no '..', not absolute)")
     clean = str(p)
-    if clean in (".", "") or clean == "snapshot.zip":
+    if clean in (".", "", "snapshot.zip", "snapshot.id") or clean.split("/", 1)[0] == "working":
         raise ValidationError(f"file name {name!r} is reserved or empty")
     return clean
 

@@ -26,7 +26,15 @@ from runtui.config import WorkspaceConfig
 from runtui.errors import SubmitError, ValidationError
 from runtui.execution.liveness import finalize_lost, owner_alive, sweep_lost_runs
 from runtui.execution.run_output import details_with_logs, wait_for_completion
-from runtui.execution.snapshot import SNAPSHOT_FILE, make_snapshot, restore_snapshot
+from runtui.execution.snapshot import (
+    SNAPSHOT_FILE,
+    WORKING_FOLDER,
+    extract_working_copy,
+    make_snapshot,
+    new_snapshot_id,
+    record_snapshot_id,
+    restore_snapshot,
+)
 from runtui.execution.spec import (
     DEFAULT_GRACE_S,
     DEFAULT_HEARTBEAT_S,
@@ -86,6 +94,15 @@ def _check_env(env: Mapping[str, str]) -> dict[str, str]:
     return dict(env)
 
 
+def _check_duration(value: object) -> float | None:
+    """Azure's max_run_duration_seconds: None, or a positive number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ValidationError(f"max_run_duration_seconds must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
 def _resolve_python(python: str | None) -> str:
     if python is None:
         return sys.executable
@@ -97,8 +114,13 @@ def _resolve_python(python: str | None) -> str:
     return found
 
 
-def build_command(source: Path, script: str, arguments: Sequence[str], python: str | None) -> list[str]:
-    """The command line of the script, checked: it exists, and is either a .py file or executable."""
+def build_command(
+    source: Path, script: str, arguments: Sequence[str], python: str | None, run_in: Path | None = None
+) -> list[str]:
+    """The command line of the script, checked: it exists, and is either a .py file or executable.
+
+    `run_in`: the working copy the script will run in (an executable script is named by its path there; its
+    existence there is checked too: an ignore file may have left it out of the snapshot)."""
     if not isinstance(script, str) or not script:
         raise ValidationError(f"script must be a file name relative to source_directory, not {script!r}")
     path = (source / script).resolve()
@@ -109,10 +131,15 @@ def build_command(source: Path, script: str, arguments: Sequence[str], python: s
     if not path.is_file():
         raise SubmitError(f"script {script!r} in {source} is not a file")
     rel = str(path.relative_to(source))
+    if run_in is not None and not (run_in / rel).is_file():
+        raise SubmitError(
+            f"script {script!r} is left out of the snapshot of {source} by an ignore file "
+            f"(.amlignore/.gitignore/.runtuiignore); the run could not find it"
+        )
     if path.suffix == ".py":
         return [_resolve_python(python), rel, *arguments]
     if os.access(path, os.X_OK):
-        return [str(path), *arguments]
+        return [str((run_in or source) / rel), *arguments]
     raise SubmitError(
         f"script {script!r} is neither a Python file (.py) nor executable; make it executable (chmod +x) "
         f"or give a .py script"
@@ -173,19 +200,22 @@ def submit_run(
     args = _check_strings(list(arguments) if isinstance(arguments, tuple) else arguments, "arguments")
     env = _check_env(environment_variables)
     # Azure's ScriptRunConfig(command=[...]) (core/script_run_config.py): the command instead of script + arguments.
+    user_command: list[str] | None = None
     if command is not None:
         args = _check_strings(list(command), "command")
-        command = [_resolve_python(python) if c in ("python", "python3") and i == 0 else c for i, c in enumerate(args)]
-    else:
-        command = build_command(source, script or "", args, python)
+        user_command = [
+            _resolve_python(python) if c in ("python", "python3") and i == 0 else c for i, c in enumerate(args)
+        ]
     grace = seconds_setting(GRACE_ENV, grace_period, env, DEFAULT_GRACE_S)
     sample = seconds_setting(SAMPLE_ENV, sample_interval, env, DEFAULT_SAMPLE_S, minimum=0.1)
     log_cap = bytes_setting(LOG_STORE_MAX_ENV, log_store_max_bytes, env, DEFAULT_LOG_STORE_MAX_BYTES)
+    max_duration = _check_duration(max_run_duration_seconds)
     if parent_id is not None:
         store.get_run(parent_id)  # NotFoundError names it
 
     run_id = new_run_id(experiment)
     run_dir = ws.run_dir(run_id)
+    working = run_dir / WORKING_FOLDER
     _mkdir_private(ws.runs_dir)
     run_dir.mkdir(mode=0o700)
     try:
@@ -193,10 +223,21 @@ def submit_run(
         _mkdir_private(run_dir / "outputs")
         # The workspace may live inside the source folder (a project-local .runtui): never snapshot it.
         make_snapshot(source, run_dir / SNAPSHOT_FILE, exclude=[ws.home, ws.runs_dir])
+        # The script runs in its own copy of the snapshot: concurrent runs of one folder cannot overwrite each
+        # other's files, and what a run writes never reaches the user's folder (nor the next snapshot).
+        extract_working_copy(run_dir / SNAPSHOT_FILE, working)
+        # the script is checked in the working copy: an ignore file may have left it out of the snapshot
+        argv = (
+            user_command
+            if user_command is not None
+            else build_command(source, script or "", args, python, run_in=working)
+        )
+        (working / "outputs").mkdir(mode=0o700, exist_ok=True)  # as Azure ML: ./outputs exists when it starts
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
+    snapshot_id = new_snapshot_id()
     [rec] = store.create_runs(
         [
             NewRun(
@@ -214,19 +255,20 @@ def submit_run(
             )
         ]
     )
+    record_snapshot_id(store, ws, run_id, snapshot_id)
     spec = SupervisorSpec(
         run_id=run_id,
         store_url=ws.store_url,
         home=str(ws.home),
         runs_dir=str(ws.runs_dir),
-        command=command,
-        cwd=str(source),
+        command=argv,
+        cwd=str(working),
         env=env,
         grace=grace,
         sample_interval=sample,
         heartbeat_interval=DEFAULT_HEARTBEAT_S,
         log_store_max_bytes=log_cap,
-        max_run_duration_seconds=max_run_duration_seconds,  # enforced by the supervisor (azure-exec's part)
+        max_run_duration_seconds=max_duration,
     )
     spec_path = run_dir / SPEC_FILE
     spec.write(spec_path)

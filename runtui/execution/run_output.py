@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from runtui.config import WorkspaceConfig
-from runtui.errors import RunFailedError, RuntuiError
+from runtui.errors import ActivityFailedException, RuntuiError
 from runtui.execution.spec import LOG_FOLDER, OUTPUT_LOG, SUPERVISOR_LOG
 from runtui.status import RunStatus
 
@@ -41,7 +41,8 @@ def wait_for_completion(
     `show_output`: copy the run's `logs/output.log` to `out` (stdout) as it grows, until the run has ended
     and the log is drained (the supervisor sets the final status only after the script's output is written, and
     copied into the store). A run of another host on a shared store is followed through the store's copy.
-    `raise_on_error`: a Failed or Canceled run raises RunFailedError with its error text.
+    `raise_on_error`: a Failed run raises ActivityFailedException (a RunFailedError) with its error text; a
+    Canceled run returns, as in Azure ML.
     `timeout` (seconds): raises WaitTimeoutError when the run is still going by then.
     """
     from runtui.execution.log_source import FileLogSource, LogFollower, StoreLogSource, run_log_source
@@ -79,9 +80,9 @@ def wait_for_completion(
                     )
                 wait = min(wait, remaining)
             sub.wait(wait)
-    if raise_on_error and rec.status in (RunStatus.FAILED, RunStatus.CANCELED):
+    if raise_on_error and rec.status == RunStatus.FAILED:
         detail = f": {rec.error}" if rec.error else ""
-        raise RunFailedError(f"run {run_id} ended {rec.status.value}{detail}")
+        raise ActivityFailedException(f"run {run_id} ended {rec.status.value}{detail}")
     return rec
 
 

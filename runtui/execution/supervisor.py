@@ -195,6 +195,7 @@ class Supervisor:
                 log(f"stopped {len(report.terminated)} processes of the run")
         except Exception as err:
             log(f"could not stop the run's processes: {err}")
+        self._collect_outputs()
         self._finish_shipping()
         self._safely(
             "recording the failure",
@@ -312,6 +313,9 @@ class Supervisor:
         pid = self.proc.pid
         sampler = TreeSampler(load_gpu_probe())
         now = time.monotonic()
+        # (azure-exec) ScriptRunConfig(max_run_duration_seconds=): past it, the run is canceled, as in Azure ML.
+        limit = getattr(self.spec, "max_run_duration_seconds", None)
+        deadline = now + limit if limit else float("inf")
         next_beat = now + self.spec.heartbeat_interval
         next_sample = now + self.spec.sample_interval
         poll_s = getattr(sub.watcher, "status_poll_s", STATUS_POLL_S)  # the box agent polls for the whole box
@@ -327,6 +331,9 @@ class Supervisor:
                     self._cancel(self.stop_reason)
                     return
                 now = time.monotonic()
+                if now >= deadline:
+                    self._cancel(f"the run exceeded max_run_duration_seconds={limit:g}")
+                    return
                 if sub.changed() or now >= next_check:
                     next_check = now + poll_s
                     current = self._safely("reading the run's status", self._status)
@@ -348,7 +355,7 @@ class Supervisor:
                 if now >= next_sample:
                     next_sample = now + self.spec.sample_interval
                     self._sample(sampler)
-                self.wait(min(next_beat, next_sample, next_check) - time.monotonic())
+                self.wait(min(next_beat, next_sample, next_check, deadline) - time.monotonic())
         finally:
             sampler.close()
 
@@ -389,6 +396,26 @@ class Supervisor:
 
     # ------------------------------------------------------------------ endings
 
+    def _collect_outputs(self) -> None:
+        """(azure-exec) Move the working copy's ./outputs and ./logs into the run's files, before the final
+        status, so that whoever sees the run ended also sees its files (see `runtui.execution.outputs`)."""
+        from runtui.execution.outputs import collect_working_copy
+
+        working = Path(self.spec.cwd)
+        if working.parent != self.spec.run_dir or not working.is_dir():
+            return  # not a per-run working copy (a spec written by an older runtui)
+        try:
+            result = collect_working_copy(self.store, self.run_id, self.spec.run_dir, working)
+        except Exception as exc:
+            log(f"collecting outputs failed: {exc}")
+            return
+        log(f"collected {result.files} files ({result.bytes} bytes) from ./outputs and ./logs")
+        for line in result.skipped:
+            log(line)
+            if self.log_fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.write(self.log_fd, f"runtui: {line}\n".encode())
+
     def _join_pump(self) -> None:
         if self.pump is not None:
             self.pump.join(PUMP_JOIN_S)
@@ -414,6 +441,7 @@ class Supervisor:
         started = time.monotonic()
         log(f"canceling ({reason or 'cancel requested'}): SIGTERM to the tree, {self.spec.grace:g} s grace")
         report = self.tree.terminate(self.spec.grace, wait=self.wait, reaper=self.reaper)
+        self._collect_outputs()
         self._join_pump()
         code, _ = self._exit_of_script()
         notes = []
@@ -446,6 +474,7 @@ class Supervisor:
         if leftovers:
             log(f"the script exited and left {len(leftovers)} processes running; stopping them")
             self.tree.terminate(self.spec.grace, wait=self.wait, reaper=self.reaper)
+        self._collect_outputs()
         self._join_pump()
         tail = self.pump.text() if self.pump is not None else ""
         log(f"script exited: {'signal ' + sig if sig else f'code {code}'}")

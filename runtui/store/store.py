@@ -652,6 +652,24 @@ class Store:
 
         self.db.write("recording an artifact", work)
 
+    def add_artifacts(self, run_id: str, items: Sequence[tuple[str, int]]) -> None:
+        """Several artifacts (path, size) of one run in ONE transaction: a run's collected ./outputs may hold
+        thousands of files, and a transaction each costs a commit each."""
+        if not items:
+            return
+        now = time.time()
+
+        def work(conn: Connection) -> None:
+            self._require_run(conn, run_id)
+            for chunk in chunks([path for path, _ in items]):
+                conn.execute(delete(artifact_t).where(artifact_t.c.run_id == run_id, artifact_t.c.path.in_(chunk)))
+            conn.execute(
+                insert(artifact_t), [{"run_id": run_id, "path": p, "size": n, "created_at": now} for p, n in items]
+            )
+            bump(conn, [run_id])
+
+        self.db.write("recording artifacts", work)
+
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
         with self.db.read() as conn:
             rows = conn.execute(

@@ -45,6 +45,8 @@ def _nothing_created(store: Store, ws: WorkspaceConfig) -> None:
         ({"grace_period": -1.0}, ValidationError, "RUNTUI_CANCEL_GRACE"),
         ({"environment_variables": {"RUNTUI_CANCEL_GRACE": "soon"}}, ValidationError, "RUNTUI_CANCEL_GRACE"),
         ({"sample_interval": 0.0}, ValidationError, "RUNTUI_SAMPLE_INTERVAL"),
+        ({"max_run_duration_seconds": 0}, ValidationError, "max_run_duration_seconds must be a positive number"),
+        ({"max_run_duration_seconds": "1h"}, ValidationError, "max_run_duration_seconds must be a positive number"),
     ],
 )
 def test_bad_input(
@@ -115,7 +117,25 @@ def test_run_folder_layout_and_record(store: Store, ws: WorkspaceConfig, src: Pa
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
     assert stat.S_IMODE(os.stat(run_dir / "supervisor.json").st_mode) == 0o600
     assert (run_dir / "snapshot.zip").is_file()
+    assert (run_dir / "snapshot.id").read_text().strip()  # the snapshot's id (Azure's get_snapshot_id)
     assert wait_terminal(store, rec.id).status == RunStatus.COMPLETED
+    assert not (run_dir / "working").exists()  # the run's working copy is removed once its outputs are collected
+
+
+def test_max_run_duration_cancels_the_run_and_keeps_its_outputs(store: Store, ws: WorkspaceConfig, src: Path) -> None:
+    body = """
+    import time
+    open("outputs/epoch1.txt", "w").write("1")
+    while True:
+        time.sleep(0.05)
+    """
+    rec = submit(store, ws, src, write_script(src, body), max_run_duration_seconds=1.5, grace_period=5.0)
+    final = wait_terminal(store, rec.id)
+    assert final.status == RunStatus.CANCELED
+    assert final.error is not None and "exceeded max_run_duration_seconds=1.5" in final.error
+    assert [a.path for a in store.list_artifacts(rec.id)] == ["outputs/epoch1.txt"]
+    assert final.ended_at is not None and final.started_at is not None
+    assert final.ended_at - final.started_at >= 1.5
 
 
 def test_a_submitted_child_of_another_run(store: Store, ws: WorkspaceConfig, src: Path) -> None:

@@ -166,3 +166,54 @@ def test_restore_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         restore_snapshot(ws, "exp_2_abcdef02")
     with pytest.raises(ValidationError, match="invalid run id"):
         restore_snapshot(ws, "../etc")
+
+
+def test_amlignore_wins_over_gitignore_and_runtuiignore_comes_last(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    _tree(
+        src,
+        {
+            "train.py": "",
+            "a.csv": "",
+            "b.log": "",
+            "outputs/old.pkl": "",
+            "logs/old.txt": "",
+            "sub/outputs/kept.txt": "",  # only the top-level outputs/ belongs to runs
+            ".gitignore": "*.log\n",
+        },
+    )
+    make_snapshot(src, tmp_path / "1.zip")
+    assert _names(tmp_path / "1.zip") == {"train.py", "a.csv", ".gitignore", "sub/outputs/kept.txt"}
+    (src / ".amlignore").write_text("*.csv\n")  # read instead of .gitignore, as in Azure ML
+    make_snapshot(src, tmp_path / "2.zip")
+    assert _names(tmp_path / "2.zip") == {"train.py", "b.log", ".gitignore", ".amlignore", "sub/outputs/kept.txt"}
+    (src / ".runtuiignore").write_text("!outputs/\ntrain.py\n")  # read after either: its rules win
+    make_snapshot(src, tmp_path / "3.zip")
+    assert _names(tmp_path / "3.zip") == {
+        "b.log",
+        "outputs/old.pkl",
+        ".gitignore",
+        ".amlignore",
+        ".runtuiignore",
+        "sub/outputs/kept.txt",
+    }
+    (src / ".amlignore").write_text("[z-a]\n")
+    with pytest.raises(ValidationError, match=r"invalid pattern '\[z-a\]' in \.amlignore"):
+        make_snapshot(src, tmp_path / "4.zip")
+
+
+def test_working_copy_keeps_modes_and_refuses_unsafe_names(tmp_path: Path) -> None:
+    from runtui.execution.snapshot import extract_working_copy
+
+    src = tmp_path / "src"
+    _tree(src, {"run.sh": "#!/bin/sh\n", "pkg/mod.py": "x = 1\n"})
+    (src / "run.sh").chmod(0o750)
+    make_snapshot(src, tmp_path / "s.zip")
+    extract_working_copy(tmp_path / "s.zip", tmp_path / "w")
+    assert (tmp_path / "w" / "pkg" / "mod.py").read_text() == "x = 1\n"
+    assert os.stat(tmp_path / "w" / "run.sh").st_mode & 0o777 == 0o750
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as zf:
+        zf.writestr("../escape.txt", "x")
+    with pytest.raises(SubmitError, match=r"unsafe name '\.\./escape\.txt'"):
+        extract_working_copy(tmp_path / "evil.zip", tmp_path / "w2")
+    assert not (tmp_path / "escape.txt").exists()

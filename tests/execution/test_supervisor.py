@@ -186,7 +186,7 @@ def test_environment_cwd_and_arguments_of_the_script(store: Store, ws: Workspace
         "PYTHONUNBUFFERED": "1",
         "MY_VAR": "x",
     }
-    assert out["cwd"] == str(src.resolve())
+    assert out["cwd"] == str(ws.run_dir(rec.id) / "working")  # the run's own copy of the snapshot, not src
     assert out["argv"] == ["--lr", "0.1", "two words"]
     assert out["stdin"] == ""  # /dev/null, never the submitter's terminal
     rec = store.get_run(rec.id)
