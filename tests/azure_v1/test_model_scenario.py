@@ -62,18 +62,12 @@ def test_concurrent_runs_of_one_folder_each_keep_their_own_models(trained: Any) 
     assert digest(scripts) == before  # not even the script's stray ridge_*.pkl files reach the source folder
 
 
-@pytest.mark.xfail(
-    raises=(AttributeError, ImportError),
-    strict=True,
-    reason="run.register_model / runtui.Model come with the azure-sdk branch (issue 11 item 3, needs store v2); "
-    "when they are merged this passes: remove this marker",
-)
 def test_register_model_and_find_it_with_get_model_path(trained: Any) -> None:
     import joblib
 
     ws, _, _, runs = trained
     model = runs[1].register_model(model_name="best_ridge_model", model_path="./outputs/ridge_0.40.pkl")
-    from runtui import Model  # type: ignore[attr-defined]
+    from runtui import Model
 
     path = Model.get_model_path("best_ridge_model", _workspace=ws)
     assert model.name == "best_ridge_model" and model.version == 1
