@@ -810,7 +810,7 @@ class Run:
         return get_snapshot_id(self._store, self._ws.config, self._id)
 
     def restore_snapshot(self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None) -> str:
-        """Write the snapshot as `<path>/<snapshot_id>.zip` (path: an existing folder, default the temporary
+        """Write the snapshot as `<path>/<snapshot_id>.zip` (path: a folder, created if missing; default the temporary
         folder, as Azure) and return its absolute path. `snapshot_id` None: this run's snapshot."""
         import tempfile
 
@@ -825,8 +825,9 @@ class Run:
         if not isinstance(snapshot_id, str) or snapshot_id != own:
             raise NotFoundError(f"run {self._id} has no snapshot {snapshot_id!r}; its snapshot is {own!r}")
         folder = Path(path).expanduser() if path is not None else Path(tempfile.gettempdir())
-        if not folder.is_dir():
-            raise ValidationError(f"restore_snapshot: path must be an existing folder, not {folder}")
+        if folder.exists() and not folder.is_dir():
+            raise ValidationError(f"restore_snapshot: path must be a folder, not the file {folder}")
+        folder.mkdir(parents=True, exist_ok=True)  # as Azure's download: a missing folder is created
         src = self.folder / "snapshot.zip"
         if not src.is_file():
             raise NotFoundError(f"run {self._id} has no snapshot file (looked for {src})")

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 
 # Keys of an Azure ML config.json (`ws.write_config()`, or downloaded from the portal).
+# What a workspace made without an Azure config file reports as its Azure identity: v1 code prints and
+# concatenates these, so they are strings that say where the workspace is, never None.
+LOCAL = "local"
 _AZURE_KEYS = {"subscription_id", "resource_group", "workspace_name", "location", "id", "Scope", "friendly_name"}
 # Azure Workspace members that need the cloud; each raises one clear error (see __getattr__).
 _CLOUD_ONLY = {
@@ -172,16 +175,16 @@ class Workspace:
         return self._azure.get("workspace_name") or self.config.home.name
 
     @property
-    def subscription_id(self) -> str | None:
-        return self._azure.get("subscription_id")
+    def subscription_id(self) -> str:
+        return self._azure.get("subscription_id") or LOCAL
 
     @property
-    def resource_group(self) -> str | None:
-        return self._azure.get("resource_group")
+    def resource_group(self) -> str:
+        return self._azure.get("resource_group") or LOCAL
 
     @property
-    def location(self) -> str | None:
-        return self._azure.get("location")
+    def location(self) -> str:
+        return self._azure.get("location") or LOCAL
 
     @property
     def tags(self) -> dict[str, str]:

@@ -176,13 +176,14 @@ def test_run_list_and_get_runs_take_azure_types(ws: Workspace) -> None:
 
 
 def test_restore_snapshot_has_azure_meaning(ws: Workspace, tmp_path: Path) -> None:
-    run = Experiment(ws, "snap").start_logging()
+    bare = Experiment(ws, "snap").start_logging(snapshot_directory=None)
     with pytest.raises(NotFoundError, match="no snapshot"):
-        run.restore_snapshot()
-    # a snapshot as a submitted run has one (written by the launcher)
-    run.folder.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(run.folder / "snapshot.zip", "w") as zf:
-        zf.writestr("train.py", "print(1)")
+        bare.restore_snapshot()
+    bare.complete()
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text("print(1)")
+    run = Experiment(ws, "snap").start_logging(snapshot_directory=str(src))
     snap = run.get_snapshot_id()
     assert snap is not None
     path = run.restore_snapshot(path=tmp_path)
@@ -191,8 +192,11 @@ def test_restore_snapshot_has_azure_meaning(ws: Workspace, tmp_path: Path) -> No
     assert Path(run.restore_snapshot(snap)).parent.is_dir()  # default: the temporary folder, absolute
     with pytest.raises(NotFoundError, match="has no snapshot 'other'"):
         run.restore_snapshot("other", tmp_path)
-    with pytest.raises(ValidationError, match="existing folder"):
-        run.restore_snapshot(path=tmp_path / "missing")
+    # a missing folder is created, as Azure's download does; a file in the way is refused
+    assert Path(run.restore_snapshot(path=tmp_path / "missing" / "deep")).is_file()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ValidationError, match="must be a folder"):
+        run.restore_snapshot(path=tmp_path / "afile")
     run.complete()
 
 

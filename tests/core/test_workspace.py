@@ -17,7 +17,8 @@ AZURE = {"subscription_id": "0000-sub", "resource_group": "rg-ml", "workspace_na
 def test_version_and_local_name(tmp_path: Path) -> None:
     assert runtui.__version__ == runtui.VERSION
     ws = Workspace(path=tmp_path / "lab")
-    assert ws.name == "lab" and ws.subscription_id is None and ws.location is None
+    # v1 code concatenates these ("Resource group: " + ws.resource_group): strings, saying the workspace is local
+    assert ws.name == "lab" and ws.subscription_id == ws.resource_group == ws.location == "local"
 
 
 def test_from_config_accepts_an_azure_config_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
