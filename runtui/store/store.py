@@ -456,7 +456,7 @@ class Store:
         now = time.time()
         values: dict[str, Any] = {"status": status.value, **(change.fields or {})}
         if status.is_terminal:
-            values["ended_at"] = now
+            values["ended_at"] = values.get("ended_at") or now  # a lost owner's run ends at its last heartbeat
         elif status == RunStatus.RUNNING and row[7] is None:
             values["started_at"] = now
         if current.is_terminal and not status.is_terminal:

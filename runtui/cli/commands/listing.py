@@ -132,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
         from runtui.ids import check_experiment_name
 
         check_experiment_name(args.experiment)
+    from runtui.execution.liveness import finalize_vanished
+
+    finalize_vanished(ws.store)  # a run whose owner vanished shows as Failed, not Running with a growing duration
     listing = list_runs(ws.store, where=where, experiment=args.experiment, everything=args.all, limit=args.limit)
     now = time.time()
     if args.json:
