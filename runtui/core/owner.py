@@ -95,6 +95,8 @@ class OwnerAgent:
         with self._lock:
             if writer not in self._writers:
                 self._writers.append(writer)
+                if writer.on_refused is None:  # the store refused points of a finished run: stop sending them
+                    writer.on_refused = writer.closed_by_store
         self.install_signal_handlers()
 
     def flush_all(self, timeout: float = 10.0) -> None:
