@@ -281,7 +281,8 @@ def test_cancel_of_a_process_that_ignores_sigint_says_so_and_fails(ws: Workspace
         _wait_for(lambda: proc.poll() is None and ws.get_run(run_id).get_status() == "Canceled", "a later look")
         os.kill(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
-        assert err.count("takes no more metrics") == 1, err
+        # One warning: from the SDK, or from the store refusing a point that was already queued.
+        assert err.count("takes no more metrics") + err.count("the store refused") == 1, err
         assert len(_stored(ws, run_id, "step")) == count
     finally:
         if proc.poll() is None:
