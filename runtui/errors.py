@@ -87,6 +87,11 @@ class CancelTimeoutError(RuntuiError):
     """A cancel request was written but the run did not reach Canceled in time."""
 
 
+class CancelNotStoppedError(CancelTimeoutError):
+    """The run is Canceled, but a process of it still runs (it ignores SIGINT, caught the interrupt, or could not
+    be signalled); the message names it, says why and what to do."""
+
+
 class PermissionDeniedError(RuntuiError, PermissionError):
     """A process that belongs to another user cannot be signalled."""
 

@@ -5,6 +5,11 @@ submitted script that outlived its supervisor is stopped, but only on the run's 
 whose heartbeat went stale is finalized in the store, and no pid of it is ever signalled here). A run owned by
 this very process is canceled directly too: nobody else would act on it. The run and its descendants change in
 ONE transaction, so a supervisor acting on the root already sees every descendant's request.
+
+An owner that cannot stop the work (an interactive process ignoring SIGINT, a submitted script's process that
+survived SIGKILL) still ends the run Canceled, with an error that starts with `liveness.STILL_RUNNING` and names the
+process, why and what to do; `not_stopped` reads it, so the CLI fails with it, `Run.cancel` raises
+`CancelNotStoppedError` with it and the TUI can show it (see docs/architecture.md, "Cancel").
 """
 
 from __future__ import annotations
@@ -33,6 +38,19 @@ def _nobody_acts(rec: RunRecord, now: float) -> bool:
     return owner_alive(rec, now=now) is False
 
 
+def not_stopped(rec: RunRecord) -> str | None:
+    """For a Canceled run whose cancel could not stop its process: the message that says which process still
+    runs, why, and what to do. None when the work stopped (or the run is not Canceled)."""
+    from runtui.execution.liveness import STILL_RUNNING
+
+    if rec.status != RunStatus.CANCELED or not rec.error:
+        return None
+    for line in rec.error.splitlines():
+        if line.startswith(STILL_RUNNING):
+            return f"run {rec.id} is Canceled but its work is {line}"
+    return None
+
+
 def cancel_runs(store: Store, run_id: str) -> bool:
     """Cancel `run_id` and its unfinished descendants; True when anything changed."""
     root = store.get_run(run_id)
@@ -44,6 +62,7 @@ def cancel_runs(store: Store, run_id: str) -> bool:
     now = store_now(store)  # heartbeats are judged by the database's clock on PostgreSQL
     changes: list[StatusChange] = []
     orphans: list[RunRecord] = []
+    mine: list[str] = []
     for rec in records:
         if not rec.status.is_live:
             continue
@@ -51,8 +70,8 @@ def cancel_runs(store: Store, run_id: str) -> bool:
             from runtui.core.owner import agent
 
             agent().flush_all()
-            agent().release(rec.id)
             changes.append(StatusChange(rec.id, RunStatus.CANCELED, only_from=_LIVE))
+            mine.append(rec.id)
         elif _nobody_acts(rec, now):
             changes.append(StatusChange(rec.id, RunStatus.CANCELED, only_from=_LIVE))
             if rec.kind == "submitted" and rec.pid is not None:
@@ -60,6 +79,12 @@ def cancel_runs(store: Store, run_id: str) -> bool:
         elif rec.status != RunStatus.CANCEL_REQUESTED:
             changes.append(StatusChange(rec.id, RunStatus.CANCEL_REQUESTED, only_from=_CANCELABLE))
     results = store.set_statuses(changes)
+    if mine:
+        from runtui.core.owner import agent
+
+        for rid in mine:  # only now that the write has committed
+            agent().close_run(rid, RunStatus.CANCELED)
+            agent().release(rid)
     if orphans:
         from runtui.execution.liveness import stop_orphaned_script
 

@@ -36,6 +36,9 @@ def get_context(allow_offline: bool = True, used_for_context_manager: bool = Fal
         run_id = os.environ.get("RUNTUI_RUN_ID")
         if run_id:
             _context = _submitted_run(run_id)
+            from runtui.core.owner import agent
+
+            agent().install_signal_handlers()  # SIGTERM/SIGHUP flush the logged points before the script goes
         elif allow_offline:
             _context = OfflineRun()
             print(

@@ -20,7 +20,7 @@ from runtui.core.values import artifact_name as _artifact_name
 from runtui.core.values import check_value as _check_value
 from runtui.core.values import iso as _iso
 from runtui.core.values import normalize_tags
-from runtui.errors import CancelTimeoutError, NotFoundError, ValidationError
+from runtui.errors import CancelNotStoppedError, CancelTimeoutError, NotFoundError, ValidationError
 from runtui.identity import current_host, current_user, self_identity
 from runtui.ids import check_display_name, check_key, check_run_id, new_run_id
 from runtui.status import TERMINAL, RunStatus, parse_status
@@ -148,9 +148,16 @@ class Run:
 
     @property
     def record(self) -> RunRecord:
-        """A fresh copy of the run's row."""
-        self._record = self._store.get_run(self._id)
-        return self._record
+        """A fresh copy of the run's row (a live run whose owner vanished is finalized on the way: see
+        `execution.liveness.finalize_vanished`)."""
+        rec = self._store.get_run(self._id)
+        if rec.status.is_live and rec.owner_pid is not None:
+            from runtui.execution.liveness import finalize_vanished
+
+            for new in finalize_vanished(self._store, [rec]):
+                rec = new
+        self._record = rec
+        return rec
 
     @property
     def status(self) -> str:
@@ -298,9 +305,10 @@ class Run:
             finish(self._id)  # an interactive run's ./outputs and ./logs become its files before it ends
         rec, changed = self._store.set_status(self._id, status, error=error)
         self._record = rec
-        if status.is_terminal:
+        if rec.status.is_terminal:
             from runtui.core.owner import agent
 
+            agent().close_run(self._id, rec.status)  # later points are dropped, with one warning
             agent().release(self._id)
         return changed
 
@@ -329,9 +337,11 @@ class Run:
 
         Whoever owns a run acts on the request (the supervisor of a submitted run, the process that started an
         interactive one); a run whose owner is gone is finalized directly. With `wait`, returns once the run
-        is Canceled, or raises CancelTimeoutError. Returns False (and does nothing) for a finished run.
+        is Canceled, or raises CancelTimeoutError; CancelNotStoppedError when the run is Canceled but a process
+        of it still runs (its message names the process, why, and what to do). Returns False (and does
+        nothing) for a finished run.
         """
-        from runtui.core.cancel import cancel_runs
+        from runtui.core.cancel import cancel_runs, not_stopped
 
         changed = cancel_runs(self._store, self._id)
         self._record = self._store.get_run(self._id)
@@ -343,6 +353,9 @@ class Run:
             rec = self._store.get_run(self._id)
             if rec.status.is_terminal:
                 self._record = rec
+                problem = not_stopped(rec)
+                if problem:
+                    raise CancelNotStoppedError(problem)
                 return True
             time.sleep(0.05)
         raise CancelTimeoutError(

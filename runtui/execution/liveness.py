@@ -8,6 +8,9 @@ PostgreSQL heartbeats are stamped with the database's clock and their age is tak
 
 `sweep_lost_runs` marks live runs whose owner is gone `NotResponding` (and a NotResponding run whose owner is
 back `Running` again); `finalize_lost` ends a lost run as `Failed` with the error "owner process lost".
+`finalize_vanished` is the passive form every reader calls (CLI `ls`/`show`, the SDK's `get_status`, the TUI):
+whoever notices first ends a run whose owner vanished without a word, with the owner's last heartbeat as its
+end time; it never signals a process.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 HEARTBEAT_S = 5.0
 STALE_AFTER_S = 60.0
 LOST_ERROR = "owner process lost"
+# The start of a Canceled run's error line when the cancel could not stop a process of it (core/cancel.py's
+# `not_stopped` reads it; the owner agent and the supervisor write it).
+STILL_RUNNING = "still running: "
 
 
 def owner_alive(
@@ -141,3 +147,45 @@ def finalize_lost(
     return store.set_status(
         run_id, RunStatus.FAILED, error=error, only_from=frozenset(s for s in RunStatus if s.is_live)
     )
+
+
+def finalize_vanished(store: Store, records: Iterable[RunRecord] | None = None) -> list[RunRecord]:
+    """End live runs whose owner vanished without a word as Failed ("owner process lost"), ended at the owner's
+    last heartbeat (the last moment it is known to have lived); returns the runs that changed.
+
+    `records`: the rows a reader already has (only live ones are looked at); None: every live run of the store.
+    Exact on the owner's host (pid + create time); from another host only a heartbeat older than STALE_AFTER_S
+    counts. Runs nobody picked up yet (no owner recorded) are left alone, and so is a submitted run whose script
+    still lives here without its supervisor: stopping it is `runtui gc`'s or cancel's job, not a reader's.
+    """
+    from runtui.execution.process_tree import ProcessIdentity
+
+    live = _live(store, None) if records is None else [r for r in records if r.status.is_live]
+    changed: list[RunRecord] = []
+    here = current_host()
+    for rec in live:
+        if rec.owner_pid is None or owner_alive(rec, host=here) is not False:
+            continue
+        if (
+            rec.kind == "submitted"
+            and rec.host == here
+            and rec.pid is not None
+            and rec.pid_create_time is not None
+            and rec.pid != rec.owner_pid
+            and ProcessIdentity(rec.pid, rec.pid_create_time).is_alive()
+        ):
+            continue
+        last_seen = max(t for t in (rec.heartbeat_at, rec.started_at, rec.created_at, 0.0) if t is not None)
+        try:
+            new, did = store.set_status(
+                rec.id,
+                RunStatus.FAILED,
+                error=f"{LOST_ERROR}: it ended without recording an end; ended at its last heartbeat",
+                only_from=frozenset({rec.status}),
+                ended_at=last_seen,
+            )
+        except Exception:  # a reader must still show what it read: the next reader tries again
+            continue
+        if did:
+            changed.append(new)
+    return changed

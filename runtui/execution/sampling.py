@@ -56,6 +56,10 @@ class NvmlProbe:
         self._handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(nvml.nvmlDeviceGetCount())]
         # Utilisation samples newer than this timestamp (µs); NVML keeps a short per-process history.
         self._last_seen: dict[int, int] = {}
+        # (device, pid) -> the newest utilisation NVML reported. A call that finds no new sample for a process
+        # still on the GPU reports this last value: NVML only adds a sample now and then, so back-to-back calls
+        # would otherwise read 0 % from a GPU at 100 % (seen on an H200: 82 %, then 0 %, 0 %, ...).
+        self._last_util: dict[tuple[int, int], float] = {}
 
     def usage(self, pids: Sequence[int]) -> GpuUsage | None:
         wanted = set(pids)
@@ -70,6 +74,7 @@ class NvmlProbe:
                     procs.extend(getattr(nvml, getter)(handle))
                 except Exception:  # NVML raises its own NVMLError family; an unsupported query just means no data
                     continue
+            on_gpu = {p.pid for p in procs}
             for p in procs:
                 if p.pid in wanted:
                     found = True
@@ -78,13 +83,23 @@ class NvmlProbe:
                         mem += used / MB
             try:
                 samples = nvml.nvmlDeviceGetProcessUtilization(handle, self._last_seen.get(index, 0))
-            except Exception:  # no samples yet (NVML_ERROR_NOT_FOUND) or not supported on this GPU
+            except Exception:  # no new samples (NVML_ERROR_NOT_FOUND) or not supported on this GPU
                 samples = []
+            newest: dict[int, tuple[int, float]] = {}
             for s in samples:
-                self._last_seen[index] = max(self._last_seen.get(index, 0), int(s.timeStamp))
-                if s.pid in wanted:
+                stamp = int(s.timeStamp)
+                self._last_seen[index] = max(self._last_seen.get(index, 0), stamp)
+                if s.pid not in newest or stamp >= newest[s.pid][0]:
+                    newest[s.pid] = (stamp, float(s.smUtil))
+            for pid, (_, fresh) in newest.items():
+                self._last_util[(index, pid)] = fresh
+            for key in [k for k in self._last_util if k[0] == index and k[1] not in on_gpu and k[1] not in newest]:
+                del self._last_util[key]  # the process left this GPU: its last value no longer holds
+            for pid in wanted:
+                last = self._last_util.get((index, pid))
+                if last is not None:
                     found = True
-                    util += float(s.smUtil)
+                    util += last
         return GpuUsage(util, mem) if found else None
 
     def close(self) -> None:

@@ -56,6 +56,7 @@ ERROR_TAIL_LINES = 60
 ERROR_TAIL_CHARS = 8000
 PUMP_JOIN_S = 5.0
 CANCEL_SETTLE_S = 1.0  # after a cancel, how long child runs are watched for late CancelRequested writes
+FINAL_WRITE_S = 30.0  # how long the run's final status is retried through store errors
 
 LIVE = frozenset(s for s in RunStatus if s.is_live)
 S = RunStatus
@@ -122,6 +123,8 @@ class Supervisor:
         self.log_fd = -1
         self.shipper: LogShipper | None = None
         self._sub: Subscription | None = None
+        # The script's real end (status, error, exit code) once known: a store error never replaces it.
+        self.outcome: tuple[RunStatus, str | None, int | None] | None = None
 
     # ------------------------------------------------------------------ waking up
 
@@ -197,14 +200,38 @@ class Supervisor:
             log(f"could not stop the run's processes: {err}")
         self._collect_outputs()
         self._finish_shipping()
+        problem = f"supervisor error: {type(exc).__name__}: {exc}"
+        if self.outcome is not None:
+            # The script's end is known: record it, with the store trouble next to it (not instead of it).
+            target, error, code = self.outcome
+            self._safely(
+                "recording the script's end",
+                self.store.set_status,
+                self.run_id,
+                target,
+                error=(f"{error}\n" if error else "") + f"(recorded late: {problem})",
+                exit_code=code,
+                only_from=LIVE,
+            )
+            return
         self._safely(
-            "recording the failure",
-            self.store.set_status,
-            self.run_id,
-            S.FAILED,
-            error=f"supervisor error: {type(exc).__name__}: {exc}",
-            only_from=LIVE,
+            "recording the failure", self.store.set_status, self.run_id, S.FAILED, error=problem, only_from=LIVE
         )
+
+    def _retrying(self, what: str, write: Any) -> Any:
+        """A final store write, retried through store errors for FINAL_WRITE_S (a store briefly away, a dropped
+        connection); the last error is raised after that, and `_emergency` records the outcome next to it."""
+        deadline = time.monotonic() + FINAL_WRITE_S
+        delay = 0.1
+        while True:
+            try:
+                return write()
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log(f"{what} failed ({exc}); retrying in {delay:g} s")
+                time.sleep(delay)  # a backoff between retries, not a synchronisation
+                delay = min(delay * 2, 2.0)
 
     def _supervise(self) -> None:
         from runtui.execution.box_agent import supervisor_watcher
@@ -452,15 +479,26 @@ class Supervisor:
             notes.append(f"processes still alive after SIGKILL: {', '.join(str(i.pid) for i in report.survivors)}")
         if reason:
             notes.insert(0, reason)
+        if report.survivors or report.denied:
+            from runtui.execution.liveness import STILL_RUNNING
+            from runtui.identity import current_host
+
+            pids = ", ".join(str(i.pid) for i in report.survivors) or "; ".join(report.denied)
+            notes.insert(
+                0,
+                f"{STILL_RUNNING}processes of the run on {current_host()} could not be stopped ({pids}): "
+                f"{'still alive after SIGKILL (stuck in the kernel)' if report.survivors else 'not ours to signal'}; "
+                f"stop them as their owner or as root",
+            )
         log(f"tree gone after {time.monotonic() - started:.3f} s; " + ("; ".join(notes) or "all exited on SIGTERM"))
+        self.outcome = (S.CANCELED, "\n".join(notes) or None, code)
         # Children first: once the run shows as ended, its children have ended too.
         self._finish_descendants_once()
-        self.store.set_status(
-            self.run_id,
-            S.CANCELED,
-            error="\n".join(notes) or None,
-            exit_code=code,
-            only_from=LIVE,
+        self._retrying(
+            "recording Canceled",
+            lambda: self.store.set_status(
+                self.run_id, S.CANCELED, error="\n".join(notes) or None, exit_code=code, only_from=LIVE
+            ),
         )
         self._settle_descendants()
 
@@ -478,28 +516,34 @@ class Supervisor:
         self._join_pump()
         tail = self.pump.text() if self.pump is not None else ""
         log(f"script exited: {'signal ' + sig if sig else f'code {code}'}")
+        if sig is not None:
+            self.outcome = (S.FAILED, f"killed by signal {sig}" + (f"\n{tail}" if tail else ""), code)
+        elif code == 0:
+            self.outcome = (S.COMPLETED, None, code)
+        else:
+            self.outcome = (S.FAILED, f"script exited with code {code}" + (f"\n{tail}" if tail else ""), code)
         self._finish_descendants_once()
+        self._retrying("recording the script's end", lambda: self._record_end(code))
+        self._settle_descendants()
+
+    def _record_end(self, code: int | None) -> None:
+        assert self.outcome is not None
         for _ in range(5):
             current = self._status()
             if current.is_terminal:
                 # The script ended the run itself (run.complete()/fail()), or someone else did: keep that.
                 self.store.update_run(self.run_id, exit_code=code)
-                break
+                return
             if current == S.CANCEL_REQUESTED:
                 self.canceled = True
                 target, error = S.CANCELED, None
-            elif sig is not None:
-                target, error = S.FAILED, f"killed by signal {sig}" + (f"\n{tail}" if tail else "")
-            elif code == 0:
-                target, error = S.COMPLETED, None
             else:
-                target, error = S.FAILED, f"script exited with code {code}" + (f"\n{tail}" if tail else "")
+                target, error, _ = self.outcome
             _, changed = self.store.set_status(
                 self.run_id, target, error=error, exit_code=code, only_from=frozenset({current})
             )
             if changed:
-                break
-        self._settle_descendants()
+                return
 
     def _settle_descendants(self) -> None:
         """After a cancel: a canceler writes CancelRequested run by run, possibly still after the tree is gone

@@ -101,6 +101,11 @@ def get_engine(url: str) -> Engine:
                     pool_size=8,
                     max_overflow=8,
                 )
+                if path:
+                    from runtui.store.write_lock import install
+
+                    # First, so that its "begin" listener runs before BEGIN IMMEDIATE: writers queue, then lock.
+                    install(engine, path)
                 _configure_sqlite(engine)
             else:
                 engine = create_engine(url, **postgresql_engine_options(url))

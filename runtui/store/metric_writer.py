@@ -44,6 +44,11 @@ class MetricWriter:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._settled = 0  # points of the chunk being written that are already committed or dropped
+        # SDK side of "a finished run takes no more points" (core/owner.py): run id -> its final status.
+        self._closed: dict[str, str] = {}
+        self._warned: set[str] = set()
+        self._frozen = False  # the process is about to die of a signal: a later put() waits for the end
+        self._frozen_wait = threading.Event()  # never set: a frozen put() blocks until the process is gone
         self.refused = 0  # points the store refused because their run had finished
         self._refused_runs: dict[str, int] = {}
         # Called (on the writer thread) once per run whose points were refused, with the run id and the count.
@@ -54,6 +59,9 @@ class MetricWriter:
     def put(self, point: PendingPoint, description: str | None = None) -> None:
         """Queue one point (and its metric's description). Never blocks on I/O, never raises for store trouble."""
         with self._lock:
+            if self._frozen or (self._closed and point[0] in self._closed):
+                self._refuse_locked([point])
+                return
             if description is not None:
                 self._descriptions[(point[0], point[1])] = description
             self._buf.append(point)
@@ -65,12 +73,66 @@ class MetricWriter:
 
     def put_many(self, points: Sequence[PendingPoint]) -> None:
         with self._lock:
+            if self._frozen or self._closed:
+                points = [p for p in points if p[0] not in self._closed]
+                self._refuse_locked([])
             self._buf.extend(points)
             self._queued += len(points)
             if len(self._buf) > self.max_buffered:
                 self._drop_oldest_locked(len(self._buf) - self.max_buffered)
         if self._thread is None:
             self._start()
+
+    @property
+    def queued(self) -> int:
+        """Points ever queued (a progress counter)."""
+        return self._queued
+
+    def close_run(self, run_id: str, status: str) -> None:
+        """`run_id` has ended (`status`): its later points are dropped, with one warning."""
+        with self._lock:
+            self._closed[run_id] = status
+
+    def freeze(self) -> None:
+        """The process is about to end (a signal): every later put() blocks, so that a flush after this call
+        covers every point the program could have seen as logged."""
+        with self._lock:
+            self._frozen = True
+
+    def _refuse_locked(self, points: list[PendingPoint]) -> None:
+        if self._frozen:
+            self._lock.release()
+            try:
+                self._frozen_wait.wait()
+            finally:
+                self._lock.acquire()
+            return
+        for p in points:
+            run_id = p[0]
+            if run_id not in self._warned:
+                self._warned.add(run_id)
+                self._report(
+                    f"runtui: run {run_id} is {self._closed[run_id]}: it takes no more metrics, so this and later "
+                    f"points for it are dropped (shown once)"
+                )
+
+    def closed_by_store(self, run_id: str, refused: int) -> None:
+        """The store refused points of `run_id` (it has finished): drop its later points too, and say so once.
+        Installed as `on_refused` by core/owner.py."""
+        with self._lock:
+            self._closed.setdefault(run_id, "finished")
+            first = run_id not in self._warned
+            self._warned.add(run_id)
+        if first:
+            self._report(
+                f"runtui: run {run_id} has ended: the store refused {refused} point(s) logged to it, and later "
+                f"points for it are dropped (shown once)"
+            )
+
+    def report_unwritten(self, when: str) -> None:
+        left = self._queued - self._done
+        if left > 0:
+            self._report(f"runtui: {left} metric points could not be written {when}")
 
     def describe(self, run_id: str, name: str, description: str) -> None:
         with self._lock:

@@ -150,6 +150,32 @@ def test_nvml_probe_sums_only_the_tree_processes() -> None:
     assert nvml.shut
 
 
+class FakeNvmlHistory(FakeNvml):
+    """Like real NVML: only samples newer than `since`, and NVML_ERROR_NOT_FOUND when there is none."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.samples = [_Util(100, 82, 5_000)]
+
+    def nvmlDeviceGetProcessUtilization(self, handle: str, since: int) -> list[_Util]:
+        newer = [s for s in self.samples if s.timeStamp > since] if handle == "gpu0" else []
+        if not newer:
+            raise RuntimeError("NVML_ERROR_NOT_FOUND")
+        return newer
+
+
+def test_nvml_a_call_without_new_samples_reports_the_last_value() -> None:
+    """Before: 82 % on the first call, then 0 % on back-to-back calls while the GPU stayed busy."""
+    nvml = FakeNvmlHistory()
+    probe = NvmlProbe(nvml)
+    assert probe.usage([100]) == GpuUsage(util_percent=82.0, mem_mb=512.0)
+    assert probe.usage([100]) == GpuUsage(util_percent=82.0, mem_mb=512.0)  # no new sample: the last value
+    nvml.samples.append(_Util(100, 40, 7_000))
+    nvml.samples.append(_Util(100, 60, 8_000))
+    assert probe.usage([100]) == GpuUsage(util_percent=60.0, mem_mb=512.0)  # the newest sample, not a sum
+    probe.close()
+
+
 def test_absent_nvml_is_not_an_error() -> None:
     if importlib.util.find_spec("pynvml") is not None:
         pytest.skip("nvidia-ml-py is installed here")

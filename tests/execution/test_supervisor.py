@@ -402,7 +402,12 @@ print(rec.id, flush=True)
 time.sleep(600)
 """
     proc = subprocess.Popen(
-        [sys.executable, "-c", submitter], stdout=subprocess.PIPE, text=True, start_new_session=True
+        [sys.executable, "-c", submitter],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # A terminal's session: SIGHUP has its default action, also when the tests run under `nohup ... &`.
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
     )
     assert proc.stdout is not None
     run_id = proc.stdout.readline().strip()
@@ -411,3 +416,67 @@ time.sleep(600)
     final = wait_terminal(store, run_id)
     assert final.status == S.COMPLETED, final.error
     assert "still here" in details_with_logs(ws, run_id)["logs/output.log"]
+
+
+def test_a_store_error_at_the_scripts_end_never_replaces_its_outcome(pg_schema_url: str, tmp_path: Path) -> None:
+    """The store refuses the supervisor's writes (a real PostgreSQL permission error) just as the script exits
+    with 0. Before: the supervisor gave up at once and the run never got its real end ("supervisor error:
+    StoreError..." when that write got through). Now: the final write is retried, and once the store takes
+    writes again the run is Completed with exit code 0."""
+    import secrets
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from runtui import config
+    from runtui.store import open_store
+
+    admin_url = make_url(pg_schema_url)
+    schema = admin_url.query["options"].split("=", 1)[1]
+    role = "rt_" + secrets.token_hex(5)
+    dsn = admin_url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    open_store(pg_schema_url)  # the tables, made by the admin
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        admin.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role}")
+        admin.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")
+    role_url = admin_url.set(username=role).render_as_string(hide_password=False)
+    ws = config.resolve(path=tmp_path / "ws", store_url=role_url)
+    store = open_store(role_url)
+    src = tmp_path / "src"
+    src.mkdir()
+    go = tmp_path / "go"
+    script = write_script(
+        src,
+        f"""
+        import os, time
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.01)
+        """,
+    )
+    try:
+        rec = submit(store, ws, src, script)
+        wait_status(store, rec.id, RunStatus.RUNNING)
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f"REVOKE UPDATE ON {schema}.run FROM {role}")
+            go.touch()
+            log = ws.run_dir(rec.id) / "supervisor.log"
+            wait_until(
+                lambda: log.exists() and "recording the script's end failed" in log.read_text(),
+                what="the supervisor to hit the store error",
+            )
+            admin.execute(f"GRANT UPDATE ON {schema}.run TO {role}")
+        end = wait_terminal(store, rec.id)
+        assert end.status == RunStatus.COMPLETED, end.error
+        assert end.exit_code == 0 and end.error is None
+    finally:
+        from process_cleanup import kill_leftover_processes
+
+        from runtui.store.engine import dispose_engine
+
+        kill_leftover_processes(open_store(pg_schema_url))
+        dispose_engine(role_url)
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")

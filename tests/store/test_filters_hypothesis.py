@@ -2,13 +2,15 @@
 
 - any text either parses or raises FilterSyntaxError (never another exception), and what parses runs;
 - the canonical text of any tree parses back to the same tree;
-- the quoted form of any string matches exactly the runs that contain it, literally.
+- the quoted form of any string matches exactly the runs that contain it, literally;
+- over two runs, any filter selects exactly what a plain-Python model of the language selects.
 """
 
 from __future__ import annotations
 
 import itertools
 import string
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -93,24 +95,135 @@ def test_any_text_parses_or_raises_a_filter_syntax_error(text: str) -> None:
         clause.compile(dialect=dialect)
 
 
+# Two runs, as the store holds them and as plain Python data for the model below.
+MODEL_RUNS: list[dict[str, Any]] = [
+    {
+        "id": "a1", "experiment": "x", "status": RunStatus.RUNNING, "display_name": "a 日本", "parent_id": None,
+        "kind": "interactive", "host": "gpu-A", "user": "ann", "tags": {"k": "v", "key only": None},
+        "props": {}, "metrics": {"loss": 0.05},
+    },
+    {
+        "id": "b2", "experiment": "y", "status": RunStatus.FAILED, "display_name": None, "parent_id": "a1",
+        "kind": "child", "host": "cpu-b", "user": "Bob", "tags": {}, "props": {"p": "1"},
+        "metrics": {"acc": 0.9, "note": None},
+    },
+]  # fmt: skip
+
+
+def _create_model_runs(store: Store) -> None:
+    store.create_runs(
+        [
+            NewRun(
+                id=r["id"], experiment=r["experiment"], status=r["status"], display_name=r["display_name"],
+                parent_id=r["parent_id"], kind=r["kind"], host=r["host"], user=r["user"],
+                tags=tuple(r["tags"].items()), properties=tuple(r["props"].items()),
+            )
+            for r in MODEL_RUNS
+        ]
+    )  # fmt: skip
+    store.write_metrics(
+        [
+            ("a1", "loss", None, 0.05, None, "scalar", 0.0),
+            ("b2", "acc", None, 0.9, None, "scalar", 0.0),
+            ("b2", "note", None, None, "a string", "text", 0.0),
+        ]
+    )
+
+
+def model(node: Node, run: dict[str, Any]) -> bool:
+    """The filter language as the module docstring of runtui.store.filters states it, in plain Python."""
+    if isinstance(node, Not):
+        return not model(node.operand, run)
+    if isinstance(node, And):
+        return all(model(o, run) for o in node.operands)
+    if isinstance(node, Or):
+        return any(model(o, run) for o in node.operands)
+    if isinstance(node, TextMatch):
+        return any(fold(node.text) in fold(v) for v in (run["display_name"] or "", run["id"], run["experiment"]))
+    if isinstance(node, FieldMatch):
+        v = fold(node.value)
+        return {
+            "name": lambda: v in fold(run["display_name"] or run["id"]),
+            "id": lambda: fold(run["id"]).startswith(v),
+            "parent": lambda: run["parent_id"] is not None and fold(run["parent_id"]).startswith(v),
+            "experiment": lambda: fold(run["experiment"]) == v,
+            "host": lambda: v in fold(run["host"]),
+            "user": lambda: fold(run["user"]) == v,
+            "kind": lambda: run["kind"] == node.value,
+        }[node.field]()
+    if isinstance(node, StatusMatch):
+        return run["status"] in node.statuses
+    if isinstance(node, (TagMatch, PropertyMatch)):
+        held = run["tags"] if isinstance(node, TagMatch) else run["props"]
+        return node.key in held and (node.value is None or held[node.key] == node.value)
+    assert isinstance(node, MetricMatch)
+    if node.name not in run["metrics"]:
+        return False
+    if node.op is None or node.value is None:
+        return True
+    last = run["metrics"][node.name]
+    if last is None:  # not a number: matches no comparison
+        return False
+    return {
+        "<": last < node.value,
+        "<=": last <= node.value,
+        ">": last > node.value,
+        ">=": last >= node.value,
+        "=": last == node.value,
+        "!=": last != node.value,
+    }[node.op]
+
+
+def _expected(node: Node | None) -> set[str]:
+    return {r["id"] for r in MODEL_RUNS if node is None or model(node, r)}
+
+
 @DB
 @given(text=any_text)
-def test_whatever_parses_runs_on_the_store(store: Store, text: str) -> None:
+def test_whatever_parses_selects_what_the_model_selects(store: Store, text: str) -> None:
+    """Any text: a syntax error, or exactly the runs the Python model of the language selects (before, this
+    property only checked that nothing crashed)."""
     if not store.count_runs():
-        store.create_runs(
-            [
-                NewRun(id="a1", experiment="x", status=RunStatus.RUNNING, display_name="a 日本", tags=(("k", "v"),)),
-                NewRun(id="b2", experiment="y", status=RunStatus.FAILED, parent_id="a1", kind="child"),
-            ]
-        )
-        store.write_metrics([("a1", "loss", None, 0.05, None, "scalar", 0.0)])
+        _create_model_runs(store)
     try:
-        clause = compile_filter(text)
+        node = parse_filter(text)
     except FilterSyntaxError:
         return
-    matched = {r.id for r in store.query_runs(where=clause)}
-    assert matched <= {"a1", "b2"}
+    assert ids(store, text) == _expected(node), describe(node) if node else text
     assert store.count_runs() == 2
+
+
+# Trees over the two runs' own words, so that most of them select something (and the not-s matter).
+_vocab = st.sampled_from(["", "a", "A", "1", "a1", "B", "b2", "日本", "x", "y", "gpu", "-b", "ann", "bob", "k", "v"])
+_keys = st.sampled_from(["k", "K", "key only", "p", "loss", "acc", "note", "none"])
+model_terms = st.one_of(
+    st.builds(TextMatch, _vocab),
+    st.builds(FieldMatch, st.sampled_from(["name", "id", "parent", "experiment", "host", "user"]), _vocab),
+    st.builds(FieldMatch, st.just("kind"), st.sampled_from(KINDS)),
+    st.sets(st.sampled_from(list(RunStatus)), min_size=1).map(
+        lambda chosen: StatusMatch(tuple(s for s in RunStatus if s in chosen))
+    ),
+    st.builds(TagMatch, _keys, st.none() | _vocab),
+    st.builds(PropertyMatch, _keys, st.none() | st.sampled_from(["1", "2", ""])),
+    st.builds(MetricMatch, _keys),
+    st.builds(
+        MetricMatch, _keys, st.sampled_from(["<", "<=", ">", ">=", "=", "!="]), st.sampled_from([0.05, 0.9, 0.5, -1.0])
+    ),
+)
+
+
+@DB
+@given(
+    node=st.recursive(
+        model_terms,
+        lambda c: st.one_of(st.builds(Not, c), st.builds(And, st.tuples(c, c)), st.builds(Or, st.tuples(c, c))),
+        max_leaves=8,
+    )
+)
+def test_any_tree_selects_what_the_model_selects(store: Store, node: Node) -> None:
+    if not store.count_runs():
+        _create_model_runs(store)
+    assert {r.id for r in store.query_runs(where=to_clause(node))} == _expected(node), describe(node)
 
 
 # ------------------------------------------------------------------------------------------ trees

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from runtui.cli import printing as out
 from runtui.cli.session import get_run, resolve_runs, workspace
-from runtui.errors import CancelTimeoutError, ValidationError
+from runtui.errors import CancelNotStoppedError, CancelTimeoutError, ValidationError
 
 if TYPE_CHECKING:
+    from runtui.store.records import RunRecord
     from runtui.store.store import Store
 
 POLL_S = 0.1
@@ -20,7 +21,7 @@ PROGRESS_S = 0.5
 
 
 def cancel(args: argparse.Namespace) -> int:
-    from runtui.core.cancel import cancel_runs
+    from runtui.core.cancel import cancel_runs, not_stopped
     from runtui.core.run import _default_cancel_timeout
 
     ws = workspace(args)
@@ -46,12 +47,34 @@ def cancel(args: argparse.Namespace) -> int:
     left = [rid for rid in pending if rid not in final]
     if left:
         recs = store.get_runs_by_id(left)
-        owners = "; ".join(f"{r.id} is {r.status.value} (owner pid {r.owner_pid} on {out.safe(r.host)})" for r in recs)
-        raise CancelTimeoutError(
-            f"{len(left)} run(s) not canceled after {timeout:g} s: {owners}; "
-            f"'runtui gc' finalizes runs whose owner is gone"
-        )
+        owners = "; ".join(_who_has_not_acted(r) for r in recs)
+        raise CancelTimeoutError(f"{len(left)} run(s) not canceled after {timeout:g} s: {owners}")
+    # Canceled is not the whole truth when a process of the run could not be stopped: say which, and fail.
+    problems = [p for rec in store.get_runs_by_id(list(final)) if (p := not_stopped(rec))]
+    if problems:
+        raise CancelNotStoppedError("; ".join(out.safe(p) for p in problems))
     return 0
+
+
+def _who_has_not_acted(rec: RunRecord) -> str:
+    """Which process was asked, where, and what to do now that it has not acted."""
+    import time as _time
+
+    from runtui.identity import current_host
+
+    owner = f"owner pid {rec.owner_pid} on {out.safe(rec.host)}"
+    if rec.owner_pid is None:
+        return f"{rec.id} is {rec.status.value} and has no owner yet (not picked up); 'runtui gc' finalizes it"
+    if rec.host == current_host():
+        return (
+            f"{rec.id} is {rec.status.value}: its {owner} is alive but has not stopped it; "
+            f"'kill {rec.owner_pid}' stops it (its metrics are flushed first)"
+        )
+    age = "" if rec.heartbeat_at is None else f", last heartbeat {max(0.0, _time.time() - rec.heartbeat_at):.0f} s ago"
+    return (
+        f"{rec.id} is {rec.status.value}: its {owner}{age} has not acted; if that host is down, "
+        f"'runtui gc' ends the run once its heartbeat is older than 60 s"
+    )
 
 
 def _wait_until_ended(store: Store, run_ids: list[str], timeout: float) -> dict[str, str]:

@@ -108,7 +108,20 @@ def _fast_pieces(cfg: WorkspaceConfig, args: argparse.Namespace) -> Iterator[Pie
     if opened is None:
         return None
     conn, summary = opened
+    if _has_live_runs(conn):
+        # Only a store with live runs pays the store layer: a reader finalizes runs whose owner vanished before
+        # listing them (the fast read below sees that commit: each statement reads the latest state).
+        from runtui.execution.liveness import finalize_vanished
+
+        finalize_vanished(workspace(args).store)
     return pieces(conn, summary, experiment=args.experiment, everything=args.all, limit=args.limit)
+
+
+def _has_live_runs(conn: Any) -> bool:
+    marks = ",".join("?" * len(LIVE_VALUES))
+    return (
+        conn.execute(f"SELECT 1 FROM run WHERE status IN ({marks}) LIMIT 1", list(LIVE_VALUES)).fetchone() is not None
+    )
 
 
 def write_json(lines: Iterator[str]) -> None:
@@ -229,8 +242,10 @@ def run(args: argparse.Namespace) -> int:
             write_json(encode_pieces(fast, now))
             return 0
     ws = workspace(args)
+    from runtui.execution.liveness import finalize_vanished
     from runtui.store.overview import list_runs
 
+    finalize_vanished(ws.store)  # a run whose owner vanished shows as Failed, not Running with a growing duration
     listing = list_runs(ws.store, where=where, experiment=args.experiment, everything=args.all, limit=args.limit)
     if args.json:
         write_json(encode_pieces([prepared(listing)], now))

@@ -1,0 +1,144 @@
+"""Fair SQLite writers: the worst wait of one writer while 15 others write, with and without the write queue.
+
+`python bench/sqlite_fairness.py [--writers 16] [--seconds 15] [--batch 1000]`
+
+Each writer process writes metric batches into its own run of one SQLite store, back to back (the worst
+case: every writer always wants the lock), and times every `write_metrics` call (waiting for the write lock
+included). Run twice on fresh stores: with SQLite's busy handler alone (RUNTUI_SQLITE_FAIR_LOCK=0, the old
+behaviour) and with runtui's first-come-first-served queue (runtui/store/write_lock.py). Prints, per mode,
+the worst and p99 time of one write and the total throughput, and writes a JSON line to
+bench/results/sqlite_fairness.json. Benchmarks measure; they never assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def worker(url: str, run_id: str, seconds: float, batch: int, go: str, interval: float) -> None:
+    from runtui.store import Store
+
+    store = Store(url)
+    store.get_run(run_id)
+    points = 0
+    lat: list[float] = []
+    print("ready", flush=True)
+    while not os.path.exists(go):  # every writer starts at one instant, once all are up
+        time.sleep(0.001)
+    start_at = float(Path(go).read_text() or 0)
+    while time.time() < start_at:
+        time.sleep(0.0005)
+    end = start_at + seconds
+    step = 0
+    tick = start_at
+    while time.time() < end:
+        if interval > 0:  # like the SDK's writer thread: one batch per flush interval
+            tick += interval
+            time.sleep(max(0.0, tick - time.time()))
+        chunk = [(run_id, "loss", step + i, float(i), None, "scalar", time.time()) for i in range(batch)]
+        t0 = time.perf_counter()
+        store.write_metrics(chunk)
+        lat.append(time.perf_counter() - t0)
+        step += batch
+        points += batch
+    print(json.dumps({"points": points, "lat": lat}), flush=True)
+
+
+def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: float) -> dict[str, float]:
+    from runtui.status import RunStatus
+    from runtui.store import NewRun, Store
+
+    folder = tempfile.mkdtemp(prefix="runtui-fairness-")
+    url = f"sqlite:///{folder}/runtui.db"
+    store = Store(url)
+    runs = [NewRun(id=f"fair_{i}", experiment="fairness", status=RunStatus.RUNNING) for i in range(writers)]
+    store.create_runs(runs)
+    env = dict(os.environ, RUNTUI_SQLITE_FAIR_LOCK="1" if fair else "0", PYTHONPATH=str(ROOT))
+    go = Path(folder) / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", url, r.id, str(seconds), str(batch), str(go), str(interval)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for r in runs
+    ]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    tmp = go.with_suffix(".tmp")
+    tmp.write_text(str(time.time() + 0.3))
+    tmp.rename(go)
+    results = []
+    for p in procs:
+        out, _ = p.communicate(timeout=seconds + 300)
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    lat = sorted(x for r in results for x in r["lat"])
+    total = sum(r["points"] for r in results)
+    per_writer_worst = [max(r["lat"]) for r in results if r["lat"]]
+    return {
+        "fair": fair,
+        "writers": writers,
+        "seconds": seconds,
+        "batch": batch,
+        "interval": interval,
+        "writes": len(lat),
+        "worst_s": lat[-1],
+        "p99_s": lat[int(0.99 * (len(lat) - 1))],
+        "median_s": statistics.median(lat),
+        "points_per_s": total / seconds,
+        "least_writes_of_a_writer": min(len(r["lat"]) for r in results),
+        "most_writes_of_a_writer": max(len(r["lat"]) for r in results),
+        "best_writers_worst_s": min(per_writer_worst),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        url, run_id, seconds, batch, go, interval = sys.argv[2:8]
+        worker(url, run_id, float(seconds), int(batch), go, float(interval))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument(
+        "--interval", type=float, default=0.0, help="seconds between a writer's batches (0: back to back)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="alternate the two modes this many times")
+    ns = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    load = os.getloadavg()[0]
+    rows = []
+    for _ in range(ns.rounds):
+        for fair in (False, True):
+            row = one_mode(fair, ns.writers, ns.seconds, ns.batch, ns.interval)
+            row["load_before"] = load
+            rows.append(row)
+            name = "fair queue   " if fair else "busy handler "
+            print(
+                f"{name} {ns.writers} writers, every {ns.interval:g} s: "
+                f"worst {row['worst_s']:.3f} s, p99 {row['p99_s']:.3f} s, "
+                f"median {row['median_s'] * 1000:.1f} ms, {row['points_per_s']:,.0f} points/s, writes per writer "
+                f"{row['least_writes_of_a_writer']}-{row['most_writes_of_a_writer']} (load avg {load:.1f})",
+                flush=True,
+            )
+            load = os.getloadavg()[0]
+    out = ROOT / "bench" / "results" / "sqlite_fairness.json"
+    out.parent.mkdir(exist_ok=True)
+    with out.open("a") as fh:
+        fh.write(json.dumps({"at": time.time(), "rows": rows}) + "\n")
+
+
+if __name__ == "__main__":
+    main()
