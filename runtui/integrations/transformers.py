@@ -9,8 +9,8 @@ integrations and offers no public way to add one, so the callback is passed in `
 
 - every `on_log` (training loss, learning rate, grad norm, and the `eval_*` metrics of `evaluate()`) is logged with
   the Trainer's `global_step`;
-- at train begin the TrainingArguments become run properties (`learning_rate`, `num_train_epochs`, ... as Transformers names them) and
-  the model config becomes `model/<key>` properties;
+- at train begin the TrainingArguments become run properties under Transformers' names (`learning_rate`,
+  `num_train_epochs`, ...) and the model config becomes `model/<key>` properties;
 - at train end the final model (`save_pretrained`, with the tokenizer/processor when the Trainer has one) is saved
   into the run's `outputs/model/` (`log_model=False` to skip);
 - only the main process (`state.is_world_process_zero`) writes.
