@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
-import math
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -24,11 +24,14 @@ class MissingFrameworkError(ImportError):
     """The framework an integration is built on is not installed."""
 
 
-def require(module: str, extra: str, what: str) -> ModuleType:
+def require(module: str, extra: str, what: str, hint: str = "") -> ModuleType:
     """Import `module`, or raise one ImportError that says which extra to install."""
     try:
         return importlib.import_module(module)
-    except ImportError as exc:
+    except (ImportError, ValueError) as exc:  # Keras raises ValueError for a backend it does not know
+        if importlib.util.find_spec(module) is not None:
+            # Installed but broken (e.g. Keras without its backend): say what failed, not "not installed".
+            raise MissingFrameworkError(f"{what}: importing '{module}' failed: {exc}{hint}") from exc
         raise MissingFrameworkError(
             f"{what} needs the '{module}' package, which is not installed: pip install 'runtui[{extra}]'"
         ) from exc
@@ -127,7 +130,3 @@ def number(value: Any) -> float | None:
         except (TypeError, ValueError, RuntimeError):
             return None
     return None
-
-
-def is_finite(value: float) -> bool:
-    return math.isfinite(value)
