@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "run"),
     "gc": ("maintenance", "gc"),
     "sync": ("sync", "run"),
+    "import": ("importing", "run"),
     "version": ("maintenance", "version"),
 }
 

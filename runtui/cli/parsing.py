@@ -209,5 +209,9 @@ def build_parser() -> Parser:
         help="copy the workspace in DIR (its own store, whatever $RUNTUI_STORE_URL says) instead of the current one",
     )
 
+    from runtui.cli.commands.importing import add_parser as add_import
+
+    add_import(command)
+
     command("version", "print runtui's version")
     return parser

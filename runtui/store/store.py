@@ -179,6 +179,9 @@ class NewRun:
     arguments: tuple[str, ...] = ()
     tags: tuple[tuple[str, str | None], ...] = ()
     properties: tuple[tuple[str, str], ...] = ()
+    # Importers (`runtui import mlflow`) keep the source's times; None means now.
+    created_at: float | None = None
+    started_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +311,8 @@ class Store:
             rows = []
             for r in runs:
                 started = now if r.status in (RunStatus.RUNNING, RunStatus.STARTING) else None
+                if r.started_at is not None:
+                    started = r.started_at
                 rows.append(
                     {
                         "id": r.id,
@@ -316,7 +321,7 @@ class Store:
                         "display_name": r.display_name,
                         "kind": r.kind,
                         "status": r.status.value,
-                        "created_at": now,
+                        "created_at": now if r.created_at is None else r.created_at,
                         "started_at": started,
                         "ended_at": None,
                         "host": r.host,
@@ -456,7 +461,7 @@ class Store:
         now = time.time()
         values: dict[str, Any] = {"status": status.value, **(change.fields or {})}
         if status.is_terminal:
-            values["ended_at"] = now
+            values.setdefault("ended_at", now)  # an importer may give the source's end time
         elif status == RunStatus.RUNNING and row[7] is None:
             values["started_at"] = now
         if current.is_terminal and not status.is_terminal:
