@@ -29,7 +29,11 @@ def require(module: str, extra: str, what: str, hint: str = "") -> ModuleType:
     try:
         return importlib.import_module(module)
     except (ImportError, ValueError) as exc:  # Keras raises ValueError for a backend it does not know
-        if importlib.util.find_spec(module) is not None:
+        try:
+            installed = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError, AttributeError):
+            installed = False
+        if installed:
             # Installed but broken (e.g. Keras without its backend): say what failed, not "not installed".
             raise MissingFrameworkError(f"{what}: importing '{module}' failed: {exc}{hint}") from exc
         raise MissingFrameworkError(

@@ -142,6 +142,11 @@ class _PointSink:
         if len(self.points) >= POINT_BATCH:
             self.flush()
 
+    def extend(self, points: list[PendingPoint]) -> None:
+        self.points.extend(points)
+        if len(self.points) >= POINT_BATCH:
+            self.flush()
+
     def finish_run(self, change: Any) -> None:
         self.statuses.append(change)
         if len(self.statuses) >= RUN_BATCH:
@@ -394,14 +399,22 @@ def _write_points(source: Source, store: Store, p: _Plan, sink: _PointSink, repo
     add = sink.add
     inf = float("inf")
     if full:
-        for key, step, value, ts, nan in source.points(p.run.id, full if len(full) < len(p.counts) else None):
-            if nan:
-                add((rid, key, step, None, "nan", "scalar", ts / 1000.0))
-            elif -inf < value < inf:
-                add((rid, key, step, value, None, "scalar", ts / 1000.0))
-            else:
-                v, text, kind = _values.scalar(key, value)
-                add((rid, key, step, v, text, kind, ts / 1000.0))
+        for chunk in source.point_chunks(p.run.id, full if len(full) < len(p.counts) else None):
+            # The common case in one comprehension (a per-point function call costs as much as the write).
+            fast = [
+                (rid, key, step, value, None, "scalar", ts / 1000.0)
+                for key, step, value, ts, nan in chunk
+                if not nan and -inf < value < inf
+            ]
+            if len(fast) < len(chunk):  # NaN / inf in it: the chunk again, in order, kept as the SDK keeps them
+                fast = []
+                for key, step, value, ts, nan in chunk:
+                    if nan:
+                        fast.append((rid, key, step, None, "nan", "scalar", ts / 1000.0))
+                    else:
+                        v, text, kind = _values.scalar(key, value)
+                        fast.append((rid, key, step, v, text, kind, ts / 1000.0))
+            sink.extend(fast)
     if partial:
         sink.flush()  # the comparison reads what is in the store
         have: dict[str, Counter[tuple[int, int, float | None]]] = {}

@@ -25,6 +25,7 @@ from runtui.errors import NotFoundError, RuntuiError
 FILE_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 REQUIRED_TABLES = ("experiments", "runs", "metrics", "params", "tags")
 IN_CHUNK = 500
+CHUNK = 50_000  # metric rows fetched at a time
 
 
 class MlflowStoreError(RuntuiError):
@@ -69,6 +70,8 @@ class Source(Protocol):
     def metric_counts(self, run_ids: Sequence[str]) -> dict[str, dict[str, int]]: ...
 
     def points(self, run_id: str, keys: Sequence[str] | None = None) -> Iterator[Point]: ...
+
+    def point_chunks(self, run_id: str, keys: Sequence[str] | None = None) -> Iterator[Sequence[Point]]: ...
 
     def resolve_artifacts(self, run: MlflowRun) -> Path | None: ...
 
@@ -116,7 +119,7 @@ class _SqlBase:
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
-    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    def _chunks(self, sql: str, params: Sequence[Any]) -> Iterator[Sequence[Point]]:
         raise NotImplementedError
 
     def _columns(self, table: str) -> set[str]:
@@ -194,6 +197,11 @@ class _SqlBase:
         return out
 
     def points(self, run_id: str, keys: Sequence[str] | None = None) -> Iterator[Point]:
+        for chunk in self.point_chunks(run_id, keys):
+            yield from chunk
+
+    def point_chunks(self, run_id: str, keys: Sequence[str] | None = None) -> Iterator[Sequence[Point]]:
+        """The run's points in chunks, as the driver returns them: (key, step, value, timestamp ms, is_nan)."""
         step = "step" if "step" in self._metric_cols else "0"
         is_nan = "is_nan" if "is_nan" in self._metric_cols else "0"
         sql = f"SELECT key, {step}, value, timestamp, {is_nan} FROM metrics WHERE run_uuid = {self._mark}"
@@ -203,8 +211,7 @@ class _SqlBase:
             params += list(keys)
         # Per key in logging order (MLflow keeps no insertion order: time, then step, is the closest).
         sql += " ORDER BY key, timestamp, step"
-        for key, st, value, ts, nan in self._stream(sql, params):
-            yield key, int(st or 0), float(value), int(ts), bool(nan)
+        return self._chunks(sql, params)
 
     def resolve_artifacts(self, run: MlflowRun) -> Path | None:
         return _local_artifacts(run.artifact_uri, self._root)
@@ -233,11 +240,11 @@ class SqliteSource(_SqlBase):
         except sqlite3.DatabaseError as exc:
             raise MlflowStoreError(f"reading {self.description} failed: {exc}") from None
 
-    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    def _chunks(self, sql: str, params: Sequence[Any]) -> Iterator[Sequence[Point]]:
         try:
             cur = self._conn.execute(sql, tuple(params))
-            while rows := cur.fetchmany(20_000):
-                yield from rows
+            while rows := cur.fetchmany(CHUNK):
+                yield rows
         except sqlite3.DatabaseError as exc:
             raise MlflowStoreError(f"reading {self.description} failed: {exc}") from None
 
@@ -284,8 +291,16 @@ class SqlSource(_SqlBase):
             self._conn.rollback()
             raise MlflowStoreError(f"reading {self.description} failed: {exc}") from None
 
-    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
-        yield from self._query(sql, params)
+    def _chunks(self, sql: str, params: Sequence[Any]) -> Iterator[Sequence[Point]]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            result = self._conn.exec_driver_sql(sql, tuple(params))
+            while rows := result.fetchmany(CHUNK):
+                yield [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        except SQLAlchemyError as exc:
+            self._conn.rollback()
+            raise MlflowStoreError(f"reading {self.description} failed: {exc}") from None
 
     def _columns(self, table: str) -> set[str]:
         return {c["name"] for c in self._inspector.get_columns(table)}
@@ -414,6 +429,11 @@ class FileSource:
         return out
 
     def points(self, run_id: str, keys: Sequence[str] | None = None) -> Iterator[Point]:
+        for chunk in self.point_chunks(run_id, keys):
+            yield from chunk
+
+    def point_chunks(self, run_id: str, keys: Sequence[str] | None = None) -> Iterator[Sequence[Point]]:
+        """One chunk per metric file, in MLflow's order (time, then step)."""
         wanted = None if keys is None else set(keys)
         for key, p in sorted(self._files(self._dir(run_id) / "metrics")):
             if wanted is not None and key not in wanted:
@@ -432,8 +452,7 @@ class FileSource:
                         raise MlflowStoreError(f"{p}, line {n}: not a metric point ({line.strip()[:60]!r})") from None
                     rows.append((ts, step, value))
             rows.sort(key=lambda r: (r[0], r[1]))
-            for ts, step, value in rows:
-                yield key, step, value, ts, math.isnan(value)
+            yield [(key, step, value, ts, math.isnan(value)) for ts, step, value in rows]
 
     def resolve_artifacts(self, run: MlflowRun) -> Path | None:
         return _local_artifacts(run.artifact_uri, self.root)
