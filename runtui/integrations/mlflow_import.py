@@ -401,7 +401,7 @@ def _write_points(source: Source, store: Store, p: _Plan, sink: _PointSink, repo
     if full:
         for chunk in source.point_chunks(p.run.id, full if len(full) < len(p.counts) else None):
             # The common case in one comprehension (a per-point function call costs as much as the write).
-            fast = [
+            fast: list[PendingPoint] = [
                 (rid, key, step, value, None, "scalar", ts / 1000.0)
                 for key, step, value, ts, nan in chunk
                 if not nan and -inf < value < inf
