@@ -11,7 +11,9 @@
 - `finalize("success")` completes the run this logger started and `finalize("failed")` fails it with the exception
   being raised; a submitted run (`Run.get_context()`) is left for its supervisor to end;
 - only rank zero talks to the store (under DDP the other ranks get a dummy experiment);
-- `parent_run=` makes each logger's run a child of that run (one child per trial in a sweep).
+- `parent_run=` makes each logger's run a child of that run (one child per trial in a sweep);
+- Lightning finalizes its loggers after every `fit`/`validate`/`test`: to log `fit` and then `test` to one run, pass
+  `end_run=False` and the run ends with the process (Completed, or Failed on an uncaught exception).
 
 Works with `lightning` (2.x) and the older `pytorch_lightning` package name.
 """
@@ -59,8 +61,10 @@ class RuntuiLogger(Logger):
         log_model: bool | Literal["all"] = True,
         prefix: str = "",
         tags: Mapping[str, Any] | None = None,
+        end_run: bool = True,
     ) -> None:
         super().__init__()
+        self._end_run = end_run
         self._experiment_name = experiment_name
         self._given_run = run
         self._parent_run = parent_run
@@ -181,7 +185,7 @@ class RuntuiLogger(Logger):
             # Lightning calls finalize("failed") from inside its `except` block: the exception is the one raised.
             exc = sys.exc_info()[1]
             run.fail(exc if exc is not None else "the Lightning fit failed")
-        elif status in ("success", "finished"):
+        elif status in ("success", "finished") and self._end_run:
             run.complete()
 
     def __getstate__(self) -> dict[str, Any]:

@@ -111,3 +111,44 @@ def test_sweep_trials_are_child_runs_and_properties_stay_immutable(workspace: An
         assert child.get_status() == "Completed"
         assert child.get_properties()["lr"] == str(lr) and child.get_properties()["new_key"] == "1"
         assert "train_loss" in child.get_metrics()
+
+
+def test_demo_script_logs_to_its_submitted_run(workspace: Any) -> None:
+    """The `runtui demo` Lightning job, submitted for real: the logger finds the run through Run.get_context() and
+    leaves its ending to the supervisor."""
+    import runtui
+    from runtui.demo.workload import FOLDER, JOBS
+
+    assert any(job.script == "train_lightning.py" for job in JOBS)  # Lightning is installed here
+    config = runtui.ScriptRunConfig(
+        source_directory=FOLDER, script="train_lightning.py", arguments=["--epochs", "2", "--pause", "0"]
+    )
+    run = runtui.Experiment(workspace, "demo-lightning").submit(config)
+    run.wait_for_completion(timeout=240)
+    assert run.get_status() == "Completed"
+    props = run.get_properties()
+    assert props["hidden"] == "16" and props["pause"] == "0.0"
+    series = {s.name: s for s in workspace.store.get_series(run.id)}
+    assert series["train_loss"].steps == list(range(28))  # 448 samples / 32 = 14 steps x 2 epochs
+    assert len(series["val_loss"].values) == 2
+    ckpts = [f for f in run.get_file_names() if f.startswith("outputs/checkpoints/")]
+    assert len(ckpts) == 2
+    assert [r.id for r in workspace.store.query_runs(experiment="demo-lightning")] == [run.id]  # no extra run
+
+
+def test_end_run_false_keeps_the_run_open_for_test_after_fit(workspace: Any, tmp_path: Path) -> None:
+    class WithTest(Tiny):
+        def test_step(self, batch: Any, batch_idx: int) -> None:
+            x, y = batch
+            self.log("test_loss", torch.nn.functional.mse_loss(self.net(x), y))
+
+    logger = RuntuiLogger(experiment_name="lit", workspace=workspace, end_run=False)
+    trainer = _trainer(logger, tmp_path, max_epochs=1, enable_checkpointing=False)
+    model = WithTest()
+    trainer.fit(model, _data())
+    assert workspace.store.get_run(logger.version).status.value == "Running"
+    trainer.test(model, _data(), verbose=False)
+    logger.experiment.complete()
+    run = workspace.get_run(logger.version)
+    assert run.get_status() == "Completed"
+    assert "test_loss" in run.get_metrics() and "train_loss" in run.get_metrics()
