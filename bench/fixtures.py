@@ -78,9 +78,9 @@ def build_tree_store(home: Path, experiments: int = EXPERIMENTS, top: int = TOP_
     _finish(store, finals)
     with store.engine.begin() as conn:
         conn.exec_driver_sql(
-            "INSERT INTO metric_summary (run_id, name, kind, last, last_text, min, max, count, last_step, first_time,"
-            " description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            summaries,
+            "INSERT INTO metric_series (run_id, name, kind, last, last_text, min, max, count, last_step, first_time,"
+            " description, last_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*s, s[9]) for s in summaries],
         )
     # Fold the WAL into the database file, as a store at rest would be (outside SQLAlchemy's transaction).
     with sqlite3.connect(home / "runtui.db") as raw:

@@ -32,9 +32,7 @@ class LoggingRun:
             self.handle.put((self.run_id, name, None, value, None, "scalar", time.time()))
 
     def flush(self) -> None:
-        if self.layer == "sdk":
-            self.handle.flush()
-        elif not self.handle.flush(timeout=600):
+        if not self.handle.flush(timeout=600):
             raise RuntimeError("the metric writer did not flush")
 
     def complete(self) -> None:
@@ -47,16 +45,7 @@ class LoggingRun:
             self.store.set_status(self.run_id, RunStatus.COMPLETED)
 
     def count_points(self) -> int:
-        from sqlalchemy import func, select
-
-        from runtui.store.store import metric_t
-
-        with self.store._read() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(metric_t).where(metric_t.c.run_id == self.run_id)
-                ).scalar_one()
-            )
+        return self.store.count_points(self.run_id)
 
 
 def layer() -> str:

@@ -1,9 +1,10 @@
 """The metrics write path: `run.log()` call cost, and durable points/s into SQLite and PostgreSQL.
 
 Durable means flushed and counted back from the store. Each figure is the median of a few repetitions.
-The raw baselines insert prebuilt rows with the DBAPI `executemany` into a table made from the runtui
-store's own DDL (same columns, same `ix_metric_run_name_step` index), in chunks of the same size as
-runtui's writer: that is the physical limit of this write path.
+The raw baselines insert prebuilt lean rows (series_id, step, value, time, text) with the DBAPI `executemany`
+(COPY on PostgreSQL) into a table made from the runtui store's own `metric_point` DDL (same columns, same
+`ix_metric_point_series_step` index), in chunks of the same size as runtui's writer: the physical limit of
+this write path. They run in the same process run as runtui's figure, so their ratio holds on a loaded box.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench.runtui_side import LoggingRun, start_run
 NAMES = [f"metric_{i}" for i in range(10)]
 CHUNK = 20_000  # the same as runtui's writer: one transaction per 20,000 points
 Point = tuple[str, str, int, float, None, str, float]
+LeanRow = tuple[int, int, float, float, None]
 
 
 def _sizes(ctx: Context) -> tuple[int, int]:
@@ -43,6 +45,12 @@ def _sizes(ctx: Context) -> tuple[int, int]:
 def _points(run_id: str, n: int) -> list[Point]:
     now = time.time()
     return [(run_id, NAMES[i % 10], i // 10, i * 0.5, None, "scalar", now) for i in range(n)]
+
+
+def _lean_rows(first_series: int, n: int) -> list[LeanRow]:
+    """The rows runtui's store writes for `_points`: 10 series, keyed by integer series id."""
+    now = time.time()
+    return [(first_series + i % 10, i // 10, i * 0.5, now, None) for i in range(n)]
 
 
 # ---------------------------------------------------------------- runtui
@@ -110,13 +118,15 @@ def store_layer_rate(store_url: str, n: int) -> float:
 
 
 def runtui_metric_ddl(scratch: Path) -> list[str]:
-    """The metric table's CREATE TABLE and CREATE INDEX statements, as a runtui store makes them."""
+    """The point table's CREATE TABLE and CREATE INDEX statements, as a runtui store makes them."""
     from runtui.store import open_store
 
     path = scratch / "ddl-source.db"
     open_store(sqlite_url(path))
     with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'metric' AND sql IS NOT NULL").fetchall()
+        rows = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'metric_point' AND sql IS NOT NULL"
+        ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -127,10 +137,10 @@ def raw_sqlite_rate(scratch: Path, n: int, reps: int) -> float:
     conn.execute("PRAGMA synchronous = NORMAL")
     for ddl in runtui_metric_ddl(scratch):
         conn.execute(ddl)
-    sql = "INSERT INTO metric (run_id, name, step, value, text, kind, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    sql = "INSERT INTO metric_point (series_id, step, value, time, text) VALUES (?, ?, ?, ?, ?)"
     rates = []
     for rep in range(reps):
-        rows = _points(f"raw_run_{rep}", n)
+        rows = _lean_rows(rep * 10, n)
         gc.collect()
         t0 = time.perf_counter()
         for i in range(0, n, CHUNK):
@@ -138,7 +148,9 @@ def raw_sqlite_rate(scratch: Path, n: int, reps: int) -> float:
             conn.executemany(sql, rows[i : i + CHUNK])
             conn.execute("COMMIT")
         rates.append(n / (time.perf_counter() - t0))
-        counted = conn.execute("SELECT count(*) FROM metric WHERE run_id = ?", (f"raw_run_{rep}",)).fetchone()[0]
+        counted = conn.execute(
+            "SELECT count(*) FROM metric_point WHERE series_id BETWEEN ? AND ?", (rep * 10, rep * 10 + 9)
+        ).fetchone()[0]
         if counted != n:
             raise RuntimeError(f"raw sqlite3 wrote {counted} of {n}")
     conn.close()
@@ -197,7 +209,7 @@ def bench_sqlite_write(ctx: Context) -> list[Row]:
         },
     )
 
-    checks = [rate >= 300_000, raw / rate <= 3.0]
+    checks = [rate >= 300_000, raw / rate <= 2.0]
     ratio = [f"raw/runtui {raw / rate:.2f}"]
     comps = [
         Comparison("raw sqlite3 executemany", raw, fmt_rate(raw)),
@@ -215,7 +227,7 @@ def bench_sqlite_write(ctx: Context) -> list[Row]:
         what="durable points/s into SQLite, one process",
         value=rate,
         text=fmt_rate(rate),
-        target=">= 300,000/s; within 3x raw; >= 30x log_batch; >= 1,000x log_metric",
+        target=">= 300,000/s; within 2x raw; >= 30x log_batch; >= 1,000x log_metric",
         met=all(checks),
         comparisons=comps,
         ratio="; ".join(ratio),
@@ -245,28 +257,28 @@ def _raw_pg(url: str) -> Any:
 
 
 def raw_pg_rates(url: str, n: int) -> dict[str, float]:
-    """psycopg executemany and COPY into a table LIKE runtui's metric table (same indexes)."""
+    """psycopg executemany and COPY into a table LIKE runtui's metric_point table (same indexes)."""
     engine, raw = _raw_pg(url)
     conn = raw.driver_connection
     with conn.cursor() as cur:
-        cur.execute("CREATE TABLE raw_metric (LIKE metric INCLUDING ALL)")
+        cur.execute("CREATE TABLE raw_metric (LIKE metric_point INCLUDING ALL)")
     conn.commit()
-    cols = "run_id, name, step, value, text, kind, time"
+    cols = "series_id, step, value, time, text"
     out: dict[str, float] = {}
 
-    def timed(label: str, fn: Callable[[list[Point]], None]) -> None:
-        rows = _points(f"raw_{label}", n)
+    def timed(label: str, fn: Callable[[list[LeanRow]], None]) -> None:
+        rows = _lean_rows(0 if label == "copy" else 10, n)
         t0 = time.perf_counter()
         for i in range(0, n, CHUNK):
             fn(rows[i : i + CHUNK])
             conn.commit()
         out[label] = n / (time.perf_counter() - t0)
 
-    def executemany(rows: list[Point]) -> None:
+    def executemany(rows: list[LeanRow]) -> None:
         with conn.cursor() as cur:
-            cur.executemany(f"INSERT INTO raw_metric ({cols}) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+            cur.executemany(f"INSERT INTO raw_metric ({cols}) VALUES (%s, %s, %s, %s, %s)", rows)
 
-    def copy(rows: list[Point]) -> None:
+    def copy(rows: list[LeanRow]) -> None:
         with conn.cursor() as cur, cur.copy(f"COPY raw_metric ({cols}) FROM STDIN") as cp:
             for r in rows:
                 cp.write_row(r)
@@ -278,15 +290,14 @@ def raw_pg_rates(url: str, n: int) -> dict[str, float]:
     return out
 
 
-def _executemany_insert_points(self: Any, conn: Any, rows: list[tuple[Any, ...]]) -> None:
-    """The store's write before it used COPY: psycopg executemany (kept to show what COPY bought)."""
-    marks = "%s" if not self.sqlite else "?"
-    sql = f"INSERT INTO metric (run_id, name, step, value, text, kind, time) VALUES ({', '.join([marks] * 7)})"
-    conn.exec_driver_sql(sql, rows)
+def _executemany_insert_points(conn: Any, rows: Any) -> None:
+    """The store's write without COPY: psycopg executemany (kept to show what COPY buys)."""
+    sql = "INSERT INTO metric_point (series_id, step, value, time, text) VALUES (%s, %s, %s, %s, %s)"
+    conn.exec_driver_sql(sql, list(rows))
 
 
 def bench_postgres_write(ctx: Context) -> list[Row]:
-    target = ">= 100,000/s"
+    target = ">= 150,000/s"
     what = "durable points/s into PostgreSQL (local server)"
     if not ctx.postgres_url:
         return [
@@ -298,15 +309,15 @@ def bench_postgres_write(ctx: Context) -> list[Row]:
         sdk = durable_rate(scratch / "pg", n, store_url=url)
         layer_rate = store_layer_rate(url, n)
         raw = raw_pg_rates(url, n)
-    from runtui.store.store import Store
+    from runtui.store import metrics
 
-    original = Store._insert_points
-    Store._insert_points = _executemany_insert_points  # type: ignore[method-assign]
+    original = metrics.insert_points
+    metrics.insert_points = _executemany_insert_points
     try:
         with postgres_schema(ctx.postgres_url) as url:
             executemany_rate = store_layer_rate(url, n)
     finally:
-        Store._insert_points = original  # type: ignore[method-assign]
+        metrics.insert_points = original
     rate = sdk["rate"]
     comps = [
         Comparison("Store.write_metrics alone", layer_rate, fmt_rate(layer_rate)),
@@ -321,7 +332,7 @@ def bench_postgres_write(ctx: Context) -> list[Row]:
             value=rate,
             text=fmt_rate(rate),
             target=target,
-            met=rate >= 100_000,
+            met=rate >= 150_000,
             comparisons=comps,
             ratio=f"raw COPY/runtui {raw['copy'] / rate:.2f}",
             note=f"{n:,} points, 10 names; log loop {sdk['log_loop_s']:.2f} s + flush wait {sdk['flush_wait_s']:.2f} s",

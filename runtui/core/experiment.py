@@ -95,17 +95,13 @@ class Experiment:
             from runtui.store.filters import compile_filter
 
             where = compile_filter(filter)
-        if type is not None:
-            from runtui.store.store import run_t
-
-            kind_cond = run_t.c.kind == type
-            where = kind_cond if where is None else (where & kind_cond)
         for rec in self.workspace.store.query_runs(
             experiment=self.name,
             top_level_only=not include_children,
             tags=tag_filter,
             properties=prop_filter,
             statuses=statuses,
+            kind=type,
             where=where,
         ):
             yield Run._from_record(self, rec)

@@ -1,6 +1,6 @@
-"""The store layer: SQLAlchemy Core tables, engine, queries, filter language, change feed.
+"""The store layer: engine, queries, filter language, change feed, on the SQLModel tables of `runtui.models`.
 
-Importing this package loads SQLAlchemy; the SDK imports it lazily, on first use.
+Importing this package loads SQLAlchemy and sqlmodel; the SDK imports it lazily, on first use.
 """
 
 from runtui.store.records import (
@@ -9,6 +9,8 @@ from runtui.store.records import (
     ExperimentRecord,
     MetricSeries,
     MetricSummary,
+    MetricWriteResult,
+    ModelRecord,
     RunRecord,
 )
 from runtui.store.store import NewRun, Store, open_store
@@ -19,6 +21,8 @@ __all__ = [
     "ExperimentRecord",
     "MetricSeries",
     "MetricSummary",
+    "MetricWriteResult",
+    "ModelRecord",
     "NewRun",
     "RunRecord",
     "Store",

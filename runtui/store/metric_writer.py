@@ -4,6 +4,9 @@ What a crash can lose: points logged in the last flush interval (default 0.5 s) 
 loss. `flush()`, run completion/failure, interpreter exit and SIGTERM (see core/owner.py) flush.
 Store trouble never reaches the training thread: the writer keeps the points, retries with backoff and
 reports on stderr; past `max_buffered` points the oldest are dropped (and counted, and reported).
+Points for a run that has finished (Completed, Failed, Canceled) are refused by the store; the writer drops only
+those, counts them (`refused`), remembers the runs (`refused_runs()`) and tells `on_refused` once per run.
+A description set with `describe()` is sent with the first batch that holds a point of its metric.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -41,12 +44,18 @@ class MetricWriter:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._settled = 0  # points of the chunk being written that are already committed or dropped
+        self.refused = 0  # points the store refused because their run had finished
+        self._refused_runs: dict[str, int] = {}
+        # Called (on the writer thread) once per run whose points were refused, with the run id and the count.
+        self.on_refused: Callable[[str, int], None] | None = None
 
     # ---------------------------------------------------------------- training thread side
 
-    def put(self, point: PendingPoint) -> None:
-        """Queue one point. Never blocks on I/O and never raises for store trouble."""
+    def put(self, point: PendingPoint, description: str | None = None) -> None:
+        """Queue one point (and its metric's description). Never blocks on I/O, never raises for store trouble."""
         with self._lock:
+            if description is not None:
+                self._descriptions[(point[0], point[1])] = description
             self._buf.append(point)
             self._queued += 1
             if len(self._buf) > self.max_buffered:
@@ -66,6 +75,11 @@ class MetricWriter:
     def describe(self, run_id: str, name: str, description: str) -> None:
         with self._lock:
             self._descriptions[(run_id, name)] = description
+
+    def refused_runs(self) -> dict[str, int]:
+        """Runs whose points the store refused because they had finished, and how many points each."""
+        with self._lock:
+            return dict(self._refused_runs)
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until everything queued before this call is in the store. False on timeout (points are kept)."""
@@ -105,7 +119,14 @@ class MetricWriter:
     def _take(self) -> tuple[list[PendingPoint], dict[tuple[str, str], str]]:
         with self._lock:
             batch, self._buf = self._buf, []
-            descriptions, self._descriptions = self._descriptions, {}
+            if not self._descriptions:
+                return batch, {}
+            # A description travels with a point of its metric: one whose point is not in this batch yet
+            # (describe() just before put()) waits for the next batch instead of being lost.
+            keys = {(p[0], p[1]) for p in batch}
+            descriptions = {k: v for k, v in self._descriptions.items() if k in keys}
+            for k in descriptions:
+                del self._descriptions[k]
         return batch, descriptions
 
     def _loop(self) -> None:
@@ -114,18 +135,18 @@ class MetricWriter:
             self._wake.wait(self.flush_interval)
             self._wake.clear()
             batch, descriptions = self._take()
-            if not batch and not descriptions:
+            if not batch:
                 if self._stopping:
                     return
                 continue
             committed = 0
             try:
                 # Chunks commit atomically, so after a failure what is unsent is exactly batch[committed:].
-                while committed < len(batch) or descriptions:
+                while committed < len(batch):
                     chunk = batch[committed : committed + CHUNK]
                     self._settled = 0
+                    # Every chunk gets the descriptions: the store applies those whose metric is in the chunk.
                     self._write_isolating(chunk, descriptions)
-                    descriptions = {}
                     committed += len(chunk)
                 backoff = 0.1
                 if self.last_error is not None:
@@ -150,7 +171,9 @@ class MetricWriter:
         """Write a chunk; if the database rejects its *content* (not a busy, full or lost database), split it
         and drop only the points it cannot take, so one bad point never blocks every later one."""
         try:
-            self.store.write_metrics(chunk, descriptions)
+            result = self.store.write_metric_batch(chunk, descriptions)
+            if result.refused:
+                self._note_refused(result.refused)
             self._settled += len(chunk)
             self._account(len(chunk))
         except Exception as exc:
@@ -167,7 +190,21 @@ class MetricWriter:
             half = len(chunk) // 2
             # Each settled part is counted in `_settled`, so a later transient error retries only the rest.
             self._write_isolating(chunk[:half], descriptions)
-            self._write_isolating(chunk[half:], {})
+            self._write_isolating(chunk[half:], descriptions)
+
+    def _note_refused(self, refused: dict[str, int]) -> None:
+        new: list[tuple[str, int]] = []
+        with self._lock:
+            for run_id, n in refused.items():
+                self.refused += n
+                if run_id not in self._refused_runs:
+                    new.append((run_id, n))
+                self._refused_runs[run_id] = self._refused_runs.get(run_id, 0) + n
+        callback = self.on_refused
+        for run_id, n in new:
+            if callback is not None:
+                with contextlib.suppress(Exception):  # a broken callback must not stop the writer
+                    callback(run_id, n)
 
     def _report(self, message: str) -> None:
         if message == self.last_error:

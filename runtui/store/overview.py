@@ -18,18 +18,19 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, upd
 from sqlalchemy.engine import Connection
 
 from runtui.status import TERMINAL, RunStatus
-from runtui.store.records import MetricSeries, RunRecord
-from runtui.store.store import (
+from runtui.store.db import (
     RUN_COLUMNS,
-    Store,
-    _chunks,
-    _run_record,
+    chunks,
     decode_special_float,
     experiment_t,
-    metric_t,
+    point_t,
+    run_record,
     run_t,
-    summary_t,
+    series_t,
 )
+from runtui.store.metrics import decode_value, series_of
+from runtui.store.records import MetricSeries, RunRecord
+from runtui.store.store import Store
 
 LIVE_VALUES = [s.value for s in RunStatus if s not in TERMINAL]
 
@@ -66,13 +67,13 @@ def experiment_counts(store: Store, names: Sequence[str] | None = None) -> dict[
     live_stmt = (
         select(run_t.c.experiment, func.count()).where(run_t.c.status.in_(LIVE_VALUES)).group_by(run_t.c.experiment)
     )
-    with store._read() as conn:
+    with store.db.read() as conn:
         if names is None:
             created.update(conn.execute(exp_stmt).all())
             totals.update(conn.execute(total_stmt).all())
             live.update(conn.execute(live_stmt).all())
         else:
-            for chunk in _chunks(list(dict.fromkeys(names))):
+            for chunk in chunks(list(dict.fromkeys(names))):
                 created.update(conn.execute(exp_stmt.where(experiment_t.c.name.in_(chunk))).all())
                 totals.update(conn.execute(total_stmt.where(run_t.c.experiment.in_(chunk))).all())
                 live.update(conn.execute(live_stmt.where(run_t.c.experiment.in_(chunk))).all())
@@ -107,16 +108,16 @@ def run_page(
     stmt = (
         select(*RUN_COLUMNS).where(and_(*conds)).order_by(run_t.c.created_at.desc(), run_t.c.id.desc()).limit(limit + 1)
     )
-    with store._read() as conn:
+    with store.db.read() as conn:
         rows = conn.execute(stmt).all()
-    return RunPage([_run_record(r) for r in rows[:limit]], more=len(rows) > limit)
+    return RunPage([run_record(r) for r in rows[:limit]], more=len(rows) > limit)
 
 
 def child_counts(store: Store, run_ids: Sequence[str]) -> dict[str, int]:
     """How many direct children each of `run_ids` has (runs without children are left out)."""
     out: dict[str, int] = {}
-    with store._read() as conn:
-        for chunk in _chunks(list(dict.fromkeys(run_ids))):
+    with store.db.read() as conn:
+        for chunk in chunks(list(dict.fromkeys(run_ids))):
             stmt = (
                 select(run_t.c.parent_id, func.count()).where(run_t.c.parent_id.in_(chunk)).group_by(run_t.c.parent_id)
             )
@@ -141,16 +142,16 @@ def matching_runs(
         conds.append(run_t.c.status.in_([s.value for s in statuses]))
     base = select(*RUN_COLUMNS).where(and_(*conds) if conds else true())
     out: list[RunRecord] = []
-    with store._read() as conn:
+    with store.db.read() as conn:
         if run_ids is not None:
-            for chunk in _chunks(list(dict.fromkeys(run_ids))):
-                out.extend(_run_record(r) for r in conn.execute(base.where(run_t.c.id.in_(chunk))))
+            for chunk in chunks(list(dict.fromkeys(run_ids))):
+                out.extend(run_record(r) for r in conn.execute(base.where(run_t.c.id.in_(chunk))))
             out.sort(key=lambda r: (r.created_at, r.id), reverse=True)
             return out[:limit] if limit is not None else out
         stmt = base.order_by(run_t.c.created_at.desc(), run_t.c.id.desc())
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [_run_record(r) for r in conn.execute(stmt)]
+        return [run_record(r) for r in conn.execute(stmt)]
 
 
 def sampled_series(store: Store, run_id: str, name: str, max_points: int) -> MetricSeries:
@@ -161,31 +162,27 @@ def sampled_series(store: Store, run_id: str, name: str, max_points: int) -> Met
     """
     if max_points < 1:
         raise ValueError("max_points must be at least 1")
-    with store._read() as conn:
-        summary = conn.execute(
-            select(summary_t.c.count.label("n"), summary_t.c.last_step, summary_t.c.kind).where(
-                summary_t.c.run_id == run_id, summary_t.c.name == name
-            )
-        ).first()
+    with store.db.read() as conn:
+        summary = series_of(conn, run_id, name)
         series = MetricSeries(run_id, name, summary.kind if summary is not None else "scalar")
         if summary is None:
             return series
-        base = and_(metric_t.c.run_id == run_id, metric_t.c.name == name)
+        base = point_t.c.series_id == summary.id
         if summary.n <= max_points:
             rows = conn.execute(
-                select(metric_t.c.step, metric_t.c.value, metric_t.c.text, metric_t.c.time)
+                select(point_t.c.step, point_t.c.value, point_t.c.text, point_t.c.time)
                 .where(base)
-                .order_by(metric_t.c.step, metric_t.c.id)
+                .order_by(point_t.c.step, point_t.c.id)
             ).all()
             for step, value, text, t in rows:
                 series.steps.append(step)
-                series.values.append(value if value is not None else decode_special_float(text))
+                series.values.append(decode_value(summary.kind, value, text))
                 series.times.append(t)
             return series
         width = max(1, math.ceil((summary.last_step + 1) / max_points))
-        bucket = metric_t.c.step // width
+        bucket = point_t.c.step // width
         buckets = conn.execute(
-            select(func.min(metric_t.c.step), func.avg(metric_t.c.value), func.max(metric_t.c.time))
+            select(func.min(point_t.c.step), func.avg(point_t.c.value), func.max(point_t.c.time))
             .where(base)
             .group_by(bucket)
             .order_by(bucket)
@@ -214,7 +211,7 @@ def set_run_times(
             .values(created_at=created_at, started_at=started_at, ended_at=ended_at)
         )
 
-    store._write("pinning run times", work)
+    store.db.write("pinning run times", work)
 
 
 # ---------------------------------------------------------------------- listing a whole store (`runtui ls`)
@@ -276,7 +273,7 @@ def list_runs(
     order = (run_t.c.created_at.desc(), run_t.c.id.desc())
     newest_first = itemgetter(CREATED, ID)
     hidden = 0
-    with store._read() as conn:
+    with store.db.read() as conn:
         if everything:
             # Sorted here, not in SQL: for a whole-table read, Python's sort beats SQLite's.
             rows = plain_rows(conn, select(*_LISTING_COLUMNS).where(cond))
@@ -303,7 +300,7 @@ def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, Headline
     One row per run comes back from the database: SQLite fills the bare columns of a `min()` aggregate from
     the row holding the minimum; PostgreSQL has `DISTINCT ON`.
     """
-    c = summary_t.c
+    c = series_t.c
     cond = c.kind.in_(("scalar", "text")) & ~c.name.startswith("sys/", autoescape=True)
     cols = (c.run_id, c.name, c.kind, c.last, c.last_text)
     if store.sqlite:
@@ -319,10 +316,10 @@ def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, Headline
             else:
                 found[run_id] = (name, last if last is not None else decode_special_float(last_text))
 
-    with store._read() as conn:
+    with store.db.read() as conn:
         if len(run_ids) > BULK_THRESHOLD:
             take(plain_rows(conn, stmt))
         else:
-            for chunk in _chunks(list(run_ids)):
+            for chunk in chunks(list(run_ids)):
                 take(plain_rows(conn, stmt.where(c.run_id.in_(chunk))))
     return found

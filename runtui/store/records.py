@@ -13,6 +13,14 @@ from runtui.status import RunStatus
 class ExperimentRecord:
     name: str
     created_at: float
+    id: str = ""
+    archived_at: float | None = None
+    tags: dict[str, str | None] = field(default_factory=dict)
+    revision: int = 0
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,9 @@ class RunRecord:
     error: str | None
     heartbeat_at: float | None
     revision: int
+    description: str | None = None
+    number: int | None = None
+    snapshot_id: str | None = None
 
     @property
     def name(self) -> str:
@@ -95,6 +106,35 @@ class Changes:
 
     revision: int
     runs: list[RunRecord]
+    experiments: list[ExperimentRecord] = field(default_factory=list)  # archived, re-activated, tagged, new
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    """A registered model version."""
+
+    id: str  # "<name>:<version>"
+    name: str
+    version: int
+    run_id: str | None
+    experiment: str | None
+    path: str  # store-relative folder holding the registered files, e.g. models/<name>/<version>
+    source_path: str  # what the user gave (a run path like outputs/model.pkl, or a local path)
+    description: str | None
+    created_at: float
+    framework: str | None
+    framework_version: str | None
+    tags: dict[str, str | None]
+    properties: dict[str, str]
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetricWriteResult:
+    """What one metric batch did: points written, and points refused per run because the run had finished."""
+
+    written: int
+    refused: dict[str, int] = field(default_factory=dict)
 
 
 def decode_arguments(raw: str | None) -> tuple[str, ...]:

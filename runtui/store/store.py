@@ -1,106 +1,69 @@
-"""The store contract: every read and write the SDK, supervisor, CLI and TUI make, one short unit of work each.
+"""The store contract (`Store`): every read and write the SDK, supervisor, CLI and TUI make, one short unit of
+work each, returning frozen records (`records.py`).
 
-Reads return frozen records (`records.py`). Writes that change what a viewer shows bump the store-wide
-revision and stamp the changed runs with it (the change feed). Hot paths (metric batches, run listings)
-use SQLAlchemy Core and DBAPI `executemany`, not the ORM.
+The typed facade over the internal layer (`db.py`: engine, units of work, revision bump, row -> record), the
+metric path (`metrics.py`), logs copied into the store (`logs.py`) and the model registry (`registry.py`).
+Writes that change what a viewer shows bump the store-wide revision and stamp the changed runs (and
+experiments) with it: the change feed.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import (
-    ColumnElement,
-    LargeBinary,
-    Text,
-    and_,
-    bindparam,
-    cast,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.engine import Connection, Engine
 
 from runtui.errors import NotFoundError, PropertyOverwriteError, StoreError, ValidationError
 from runtui.status import RunStatus, check_transition
-from runtui.store import schema
-from runtui.store.engine import get_engine, is_sqlite, redact, translate_errors, with_retry
-from runtui.store.models import (
-    artifact_table,
-    experiment_table,
-    log_table,
-    meta_table,
-    metric_table,
-    property_table,
-    run_table,
-    summary_table,
-    tag_table,
+from runtui.store import experiments as _experiments
+from runtui.store import logs as _logs
+from runtui.store import metrics as _metrics
+from runtui.store import registry as _registry
+from runtui.store.db import (
+    RUN_COLUMNS,
+    SELECT_RUN,
+    STARTED_AT,
+    STATUS_AT,
+    Database,
+    artifact_t,
+    bump,
+    chunks,
+    decode_special_float,
+    dialect_insert,
+    experiment_t,
+    meta_t,
+    prop_t,
+    run_record,
+    run_t,
+    tag_t,
 )
+from runtui.store.engine import redact
+from runtui.store.metrics import PendingPoint
 from runtui.store.records import (
     ArtifactRecord,
     Changes,
     ExperimentRecord,
     MetricSeries,
     MetricSummary,
+    MetricWriteResult,
+    ModelRecord,
     RunRecord,
-    decode_arguments,
 )
 
 T = TypeVar("T")
-
-run_t = run_table
-tag_t = tag_table
-prop_t = property_table
-metric_t = metric_table
-summary_t = summary_table
-artifact_t = artifact_table
-experiment_t = experiment_table
-meta_t = meta_table
-log_t = log_table
-
-RUN_COLUMNS = [
-    run_t.c.id,
-    run_t.c.experiment,
-    run_t.c.parent_id,
-    run_t.c.display_name,
-    run_t.c.kind,
-    run_t.c.status,
-    run_t.c.created_at,
-    run_t.c.started_at,
-    run_t.c.ended_at,
-    run_t.c.host,
-    run_t.c.user,
-    run_t.c.pid,
-    run_t.c.pid_create_time,
-    run_t.c.owner_pid,
-    run_t.c.owner_create_time,
-    run_t.c.script,
-    run_t.c.arguments,
-    run_t.c.exit_code,
-    run_t.c.error,
-    run_t.c.heartbeat_at,
-    run_t.c.revision,
-]
-
-# Built once: constructing a 21-column select costs ~0.2 ms of CPU per call, more than running it.
-_SELECT_RUN = select(*RUN_COLUMNS).where(run_t.c.id == bindparam("run_id"))
 
 # Fields a caller may set through update_run (status goes through set_status and its transition check).
 UPDATABLE = frozenset(
     {
         "display_name",
+        "description",
+        "snapshot_id",
         "host",
         "user",
         "pid",
@@ -115,48 +78,20 @@ UPDATABLE = frozenset(
         "started_at",
     }
 )
+# Fields a status change may set along with the status (ended_at: a lost run ends at its last heartbeat).
+STATUS_FIELDS = UPDATABLE | {"ended_at"}
 # Changes that a viewer does not see, so they do not bump the revision (heartbeats every few seconds).
 QUIET_FIELDS = frozenset({"heartbeat_at"})
 
-IN_CHUNK = 500  # keep IN (...) lists under SQLite's variable limit
-
-# PostgreSQL NOTIFY channels: every revision bump notifies CHANGES_CHANNEL (payload "<schema>:<revision>"), every
-# log chunk LOGS_CHANNEL (payload "<schema>:<run id>"). Channels are database-wide; the schema in the payload lets
-# a listener ignore the stores in other schemas of the same database.
-CHANGES_CHANNEL = "runtui_changes"
-LOGS_CHANNEL = "runtui_logs"
-_LOG_LOCK_CLASS = 0x72756E74  # advisory lock class ("runt") for the per-run log sequence; see append_log
-
-
-def _run_record(row: Any) -> RunRecord:
-    return RunRecord(
-        id=row[0],
-        experiment=row[1],
-        parent_id=row[2],
-        display_name=row[3],
-        kind=row[4],
-        status=RunStatus(row[5]),
-        created_at=row[6],
-        started_at=row[7],
-        ended_at=row[8],
-        host=row[9],
-        user=row[10],
-        pid=row[11],
-        pid_create_time=row[12],
-        owner_pid=row[13],
-        owner_create_time=row[14],
-        script=row[15],
-        arguments=decode_arguments(row[16]),
-        exit_code=row[17],
-        error=row[18],
-        heartbeat_at=row[19],
-        revision=row[20],
-    )
-
-
-def _chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+__all__ = [
+    "UPDATABLE",
+    "NewRun",
+    "PendingPoint",
+    "StatusChange",
+    "Store",
+    "decode_special_float",
+    "open_store",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +114,8 @@ class NewRun:
     arguments: tuple[str, ...] = ()
     tags: tuple[tuple[str, str | None], ...] = ()
     properties: tuple[tuple[str, str], ...] = ()
+    description: str | None = None
+    snapshot_id: str | None = None
     # Importers (`runtui import mlflow`) keep the source's times; None means now.
     created_at: float | None = None
     started_at: float | None = None
@@ -196,120 +133,90 @@ class StatusChange:
     fields: dict[str, Any] | None = None
 
 
-# A logged point on its way to the store: (run_id, name, step or None, value, text, kind, time)
-PendingPoint = tuple[str, str, "int | None", "float | None", "str | None", str, float]
+def _check_status_fields(fields: dict[str, Any] | None) -> None:
+    unknown = set(fields or ()) - STATUS_FIELDS
+    if unknown:
+        raise ValueError(f"not settable with a status change: {sorted(unknown)}")
 
 
 class Store:
     """A runtui store at one SQLAlchemy URL. Cheap to construct: the engine is shared per URL."""
 
-    _schema_ready: ClassVar[set[str]] = set()
-    _schema_lock = threading.Lock()
-
     def __init__(self, url: str) -> None:
+        self.db = Database(url)
         self.url = url
-        self.sqlite = is_sqlite(url)
-        self.engine: Engine = get_engine(url)
-        self._ensure_schema()
+        self.sqlite = self.db.sqlite
+        self.engine: Engine = self.db.engine
 
     def __repr__(self) -> str:
         return f"Store({redact(self.url)!r})"
 
-    # ------------------------------------------------------------------ plumbing
-
-    def _ensure_schema(self) -> None:
-        with Store._schema_lock:
-            if self.url in Store._schema_ready:
-                return
-            with translate_errors(self.url, "opening the store"):
-                schema.ensure(self.engine, self.url)
-                schema.refresh_statistics(self.engine)
-            Store._schema_ready.add(self.url)
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        """A short read transaction (a long one would starve SQLite's WAL checkpoints)."""
-        with translate_errors(self.url, "reading"), self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="DEFERRED")
-            with conn.begin():
-                yield conn
-
-    def _write(self, what: str, fn: Callable[[Connection], T]) -> T:
-        """One write transaction (BEGIN IMMEDIATE on SQLite), retried when the database is busy."""
-
-        def attempt() -> T:
-            with self.engine.begin() as conn:
-                return fn(conn)
-
-        with translate_errors(self.url, what):
-            return with_retry(attempt)
-
-    @staticmethod
-    def _bump(conn: Connection, run_ids: Iterable[str] = ()) -> int:
-        """Advance the store revision and stamp `run_ids` with it.
-
-        The UPDATE takes the counter row's lock until commit, so revisions are handed out in commit order on
-        PostgreSQL too: a viewer that has seen revision R can never later miss a commit numbered <= R.
-        """
-        stmt = update(meta_t).where(meta_t.c.id == 1).values(revision=meta_t.c.revision + 1)
-        if conn.dialect.name == "postgresql":
-            # For LISTEN/NOTIFY (runtui.watch.PgListenWatcher): delivered at commit, never for a rolled-back
-            # write; riding on the same statement costs no extra round trip.
-            notify = func.pg_notify(
-                CHANGES_CHANNEL, func.concat(func.current_schema(), ":", cast(meta_t.c.revision, Text))
-            )
-            rev: int = conn.execute(stmt.returning(meta_t.c.revision, notify)).scalar_one()
-        else:
-            rev = conn.execute(stmt.returning(meta_t.c.revision)).scalar_one()
-        ids = list(dict.fromkeys(run_ids))
-        for chunk in _chunks(ids):
-            conn.execute(update(run_t).where(run_t.c.id.in_(chunk)).values(revision=rev))
-        return rev
+    def clock(self) -> float:
+        """Now (UTC epoch seconds): the database's clock on PostgreSQL, this host's on SQLite."""
+        return self.db.clock()
 
     # ------------------------------------------------------------------ experiments
 
     def ensure_experiment(self, name: str) -> ExperimentRecord:
-        now = time.time()
-
-        def work(conn: Connection) -> ExperimentRecord:
-            row = conn.execute(select(experiment_t).where(experiment_t.c.name == name)).first()
-            if row is None:
-                conn.execute(insert(experiment_t).values(name=name, created_at=now))
-                self._bump(conn)
-                return ExperimentRecord(name, now)
-            return ExperimentRecord(row.name, row.created_at)
-
-        with self._read() as conn:
-            row = conn.execute(select(experiment_t).where(experiment_t.c.name == name)).first()
-        if row is not None:
-            return ExperimentRecord(row.name, row.created_at)
-        return self._write("creating an experiment", work)
+        """The experiment, created first when missing (an atomic upsert: many processes may race here)."""
+        return _experiments.ensure_experiment(self.db, name)
 
     def get_experiment(self, name: str) -> ExperimentRecord | None:
-        with self._read() as conn:
-            row = conn.execute(select(experiment_t).where(experiment_t.c.name == name)).first()
-        return None if row is None else ExperimentRecord(row.name, row.created_at)
+        return _experiments.get_experiment(self.db, name)
 
-    def list_experiments(self) -> list[ExperimentRecord]:
-        with self._read() as conn:
-            rows = conn.execute(select(experiment_t).order_by(experiment_t.c.name)).all()
-        return [ExperimentRecord(r.name, r.created_at) for r in rows]
+    def list_experiments(self, include_archived: bool = False) -> list[ExperimentRecord]:
+        """Experiments by name; archived ones only when asked."""
+        return _experiments.list_experiments(self.db, include_archived)
+
+    def archive_experiment(self, name: str) -> ExperimentRecord:
+        """Hide the experiment from default listings (its runs stay). Archiving twice keeps the first time."""
+        return _experiments.archive_experiment(self.db, name)
+
+    def reactivate_experiment(self, name: str) -> ExperimentRecord:
+        return _experiments.reactivate_experiment(self.db, name)
+
+    def set_experiment_tags(self, name: str, tags: dict[str, str | None]) -> ExperimentRecord:
+        return _experiments.set_experiment_tags(self.db, name, tags)
+
+    def remove_experiment_tags(self, name: str, keys: Sequence[str]) -> list[str]:
+        """Remove tags; returns the keys that were there."""
+        return _experiments.remove_experiment_tags(self.db, name, keys)
+
+    def delete_experiment(self, name: str) -> list[str]:
+        """Delete the experiment, its runs and every row that belongs to them; returns the run ids (so that the
+        caller removes their folders)."""
+        return _experiments.delete_experiment(self.db, name)
+
+    def delete_runs(self, run_ids: Sequence[str]) -> int:
+        """Delete runs and every row that belongs to them (not their children: pass those too); returns how
+        many runs were deleted."""
+        return _experiments.delete_runs(self.db, run_ids)
 
     # ------------------------------------------------------------------ runs
 
     def create_runs(self, runs: Sequence[NewRun]) -> list[RunRecord]:
-        """Insert a batch of runs (with their tags and properties) in ONE transaction."""
+        """Insert a batch of runs (with their tags and properties) in ONE transaction; each gets the next
+        number of its experiment (1, 2, ...)."""
         if not runs:
             return []
         now = time.time()
 
         def work(conn: Connection) -> list[RunRecord]:
-            for exp in {r.experiment for r in runs}:
-                if conn.execute(select(experiment_t.c.name).where(experiment_t.c.name == exp)).first() is None:
-                    conn.execute(insert(experiment_t).values(name=exp, created_at=now))
-            rev = self._bump(conn)
+            experiments = list(dict.fromkeys(r.experiment for r in runs))
+            created = _experiments.upsert_experiments(conn, experiments, now)
+            # The bump comes before the numbers are read: on PostgreSQL its row lock serialises creators, so two
+            # processes never hand out the same number (SQLite's BEGIN IMMEDIATE already does).
+            rev = bump(conn)
+            if created:  # new experiments (revision 0) are stamped so that viewers see them
+                new = and_(experiment_t.c.name.in_(experiments), experiment_t.c.revision == 0)
+                conn.execute(update(experiment_t).where(new).values(revision=rev))
+            numbers: dict[str, int] = {}
+            for exp in experiments:
+                top = conn.execute(select(func.max(run_t.c.number)).where(run_t.c.experiment == exp)).scalar()
+                numbers[exp] = int(top or 0)
             rows = []
             for r in runs:
+                numbers[r.experiment] += 1
                 started = now if r.status in (RunStatus.RUNNING, RunStatus.STARTING) else None
                 if r.started_at is not None:
                     started = r.started_at
@@ -336,6 +243,9 @@ class Store:
                         "error": None,
                         "heartbeat_at": now,
                         "revision": rev,
+                        "description": r.description,
+                        "number": numbers[r.experiment],
+                        "snapshot_id": r.snapshot_id,
                     }
                 )
             conn.execute(insert(run_t), rows)
@@ -345,22 +255,22 @@ class Store:
             prop_rows = [{"run_id": r.id, "key": k, "value": v} for r in runs for k, v in r.properties]
             if prop_rows:
                 conn.execute(insert(prop_t), prop_rows)
-            return [_run_record([row[c.name] for c in RUN_COLUMNS]) for row in rows]
+            return [run_record([row[c.name] for c in RUN_COLUMNS]) for row in rows]
 
-        return self._write("creating runs", work)
+        return self.db.write("creating runs", work)
 
     def get_run(self, run_id: str) -> RunRecord:
-        with self._read() as conn:
-            row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
+        with self.db.read() as conn:
+            row = conn.execute(SELECT_RUN, {"run_id": run_id}).first()
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r} in store {redact(self.url)}")
-        return _run_record(row)
+        return run_record(row)
 
     def get_runs_by_id(self, run_ids: Sequence[str]) -> list[RunRecord]:
         out: list[RunRecord] = []
-        with self._read() as conn:
-            for chunk in _chunks(list(run_ids)):
-                out.extend(_run_record(r) for r in conn.execute(select(*RUN_COLUMNS).where(run_t.c.id.in_(chunk))))
+        with self.db.read() as conn:
+            for chunk in chunks(list(run_ids)):
+                out.extend(run_record(r) for r in conn.execute(select(*RUN_COLUMNS).where(run_t.c.id.in_(chunk))))
         return out
 
     def resolve_run_id(self, prefix: str) -> str:
@@ -371,7 +281,7 @@ class Store:
             raise ValidationError("a run id cannot be empty")
         if len(prefix) > 255:  # no run id is longer; a huge LIKE pattern would only get a cryptic database error
             raise NotFoundError(f"no run with id or id prefix {prefix[:60]!r}... (run ids have at most 255 characters)")
-        with self._read() as conn:
+        with self.db.read() as conn:
             if conn.execute(select(run_t.c.id).where(run_t.c.id == prefix)).first() is not None:
                 return prefix
             # LIKE with escaped wildcards: the prefix is data, never a pattern.
@@ -388,7 +298,7 @@ class Store:
         return ids[0]
 
     def update_run(self, run_id: str, **fields: Any) -> RunRecord:
-        """Set plain fields (pid, owner, error, ...). Status changes go through `set_status`."""
+        """Set plain fields (pid, owner, error, description, ...). Status changes go through `set_status`."""
         unknown = set(fields) - UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
@@ -398,25 +308,27 @@ class Store:
         def work(conn: Connection) -> RunRecord:
             values = dict(fields)
             if not set(fields) <= QUIET_FIELDS:
-                values["revision"] = self._bump(conn)
+                values["revision"] = bump(conn)
             result = conn.execute(update(run_t).where(run_t.c.id == run_id).values(**values))
             if result.rowcount == 0:
                 raise NotFoundError(f"no run with id {run_id!r}")
-            return _run_record(conn.execute(_SELECT_RUN, {"run_id": run_id}).one())
+            return run_record(conn.execute(SELECT_RUN, {"run_id": run_id}).one())
 
-        return self._write("updating a run", work)
+        return self.db.write("updating a run", work)
 
     def heartbeat(self, run_ids: Sequence[str], now: float | None = None) -> None:
-        """Mark runs alive. Quiet: heartbeats do not bump the change feed."""
+        """Mark runs alive (at the database's clock on PostgreSQL). Quiet: heartbeats do not bump the feed."""
         if not run_ids:
             return
-        stamp = time.time() if now is None else now
+        stamp_at: Any = now
+        if stamp_at is None:
+            stamp_at = time.time() if self.sqlite else func.extract("epoch", func.clock_timestamp())
 
         def work(conn: Connection) -> None:
-            for chunk in _chunks(list(run_ids)):
-                conn.execute(update(run_t).where(run_t.c.id.in_(chunk)).values(heartbeat_at=stamp))
+            for chunk in chunks(list(run_ids)):
+                conn.execute(update(run_t).where(run_t.c.id.in_(chunk)).values(heartbeat_at=stamp_at))
 
-        self._write("heart-beating", work)
+        self.db.write("heart-beating", work)
 
     def set_status(
         self,
@@ -432,63 +344,70 @@ class Store:
 
         Returns the run after the change and whether anything changed (same-to-same is a no-op).
         `only_from` makes it conditional: when the run is in another status, nothing happens (no error).
+        `fields` are limited to STATUS_FIELDS (ValueError otherwise); a forbidden transition raises.
         """
+        _check_status_fields(fields)
         change = StatusChange(run_id, status, only_from, error, exit_code, fields)
-        return self._write("changing a run's status", lambda conn: self._apply_status(conn, change, None))
+        return self.db.write("changing a run's status", lambda conn: self._apply_status(conn, change, None))
 
     def set_statuses(self, changes: Sequence[StatusChange]) -> list[tuple[RunRecord, bool]]:
         """Several status changes in ONE transaction (e.g. a cancel of a run and its descendants), applied in
         order, with one revision for all: a watcher sees all of them or none."""
+        for c in changes:
+            _check_status_fields(c.fields)
 
         def work(conn: Connection) -> list[tuple[RunRecord, bool]]:
             revision: list[int] = []
             return [self._apply_status(conn, c, revision) for c in changes]
 
-        return self._write("changing run statuses", work) if changes else []
+        return self.db.write("changing run statuses", work) if changes else []
 
     def _apply_status(
         self, conn: Connection, change: StatusChange, shared_revision: list[int] | None
     ) -> tuple[RunRecord, bool]:
         run_id, status = change.run_id, change.status
-        row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
+        row = conn.execute(SELECT_RUN, {"run_id": run_id}).first()
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r}")
-        current = RunStatus(row[5])
+        current = RunStatus(row[STATUS_AT])
         if change.only_from is not None and current not in change.only_from:
-            return _run_record(row), False
+            return run_record(row), False
         if not check_transition(run_id, current, status):
-            return _run_record(row), False
+            return run_record(row), False
         now = time.time()
-        values: dict[str, Any] = {"status": status.value, **(change.fields or {})}
+        values: dict[str, Any] = {"status": status.value}
         if status.is_terminal:
-            values.setdefault("ended_at", now)  # an importer may give the source's end time
-        elif status == RunStatus.RUNNING and row[7] is None:
+            values["ended_at"] = now
+        elif status == RunStatus.RUNNING and row[STARTED_AT] is None:
             values["started_at"] = now
         if current.is_terminal and not status.is_terminal:
             values["ended_at"] = None
+        values.update(change.fields or {})
+        if "arguments" in values and values["arguments"] is not None:
+            values["arguments"] = json.dumps(list(values["arguments"]))
         if change.error is not None:
             values["error"] = change.error
         if change.exit_code is not None:
             values["exit_code"] = change.exit_code
         if shared_revision is None:
-            values["revision"] = self._bump(conn)
+            values["revision"] = bump(conn)
         else:
             if not shared_revision:
-                shared_revision.append(self._bump(conn))
+                shared_revision.append(bump(conn))
             values["revision"] = shared_revision[0]
         conn.execute(update(run_t).where(run_t.c.id == run_id).values(**values))
-        return _run_record(conn.execute(_SELECT_RUN, {"run_id": run_id}).one()), True
+        return run_record(conn.execute(SELECT_RUN, {"run_id": run_id}).one()), True
 
     def descendants(self, run_id: str) -> list[RunRecord]:
         """All runs below `run_id`, breadth first."""
         out: list[RunRecord] = []
         frontier = [run_id]
-        with self._read() as conn:
+        with self.db.read() as conn:
             while frontier:
                 level: list[RunRecord] = []
-                for chunk in _chunks(frontier):
+                for chunk in chunks(frontier):
                     level.extend(
-                        _run_record(r)
+                        run_record(r)
                         for r in conn.execute(
                             select(*RUN_COLUMNS).where(run_t.c.parent_id.in_(chunk)).order_by(run_t.c.created_at)
                         )
@@ -506,6 +425,7 @@ class Store:
         tags: dict[str, str | None] | None = None,
         properties: dict[str, str] | None = None,
         statuses: Sequence[RunStatus] | None = None,
+        kind: str | None = None,
         where: ColumnElement[bool] | None = None,
         limit: int | None = None,
         batch_size: int = 2000,
@@ -527,6 +447,8 @@ class Store:
             conds.append(run_t.c.id.in_(select(prop_t.c.run_id).where(prop_t.c.key == key, prop_t.c.value == value)))
         if statuses:
             conds.append(run_t.c.status.in_([s.value for s in statuses]))
+        if kind is not None:
+            conds.append(run_t.c.kind == kind)
         if where is not None:
             conds.append(where)
         match = and_(true(), *conds)
@@ -537,14 +459,14 @@ class Store:
             key_stmt = select(run_t.c.id).where(match).order_by(*newest_first)
             if limit is not None:
                 key_stmt = key_stmt.limit(limit)
-            with self._read() as conn:
+            with self.db.read() as conn:
                 ids = list(conn.execute(key_stmt).scalars())
-            for page_ids in _chunks(ids, batch_size):
-                with self._read() as conn:
+            for page_ids in chunks(ids, batch_size):
+                with self.db.read() as conn:
                     by_id = {r[0]: r for r in conn.execute(select(*RUN_COLUMNS).where(run_t.c.id.in_(page_ids)))}
                 for rid in page_ids:
                     if rid in by_id:
-                        yield _run_record(by_id[rid])
+                        yield run_record(by_id[rid])
             return
         # Otherwise keyset pagination on (created_at, id), served by ix_run_created_id: each page is a short
         # read, and pages never overlap.
@@ -562,10 +484,10 @@ class Store:
                     )
                 )
             stmt = stmt.order_by(*newest_first).limit(page)
-            with self._read() as conn:
+            with self.db.read() as conn:
                 rows = conn.execute(stmt).all()
             for row in rows:
-                yield _run_record(row)
+                yield run_record(row)
             if len(rows) < page:
                 return
             cursor = (rows[-1][6], rows[-1][0])
@@ -573,58 +495,60 @@ class Store:
                 remaining -= len(rows)
 
     def count_runs(self) -> int:
-        with self._read() as conn:
+        with self.db.read() as conn:
             return int(conn.execute(select(func.count()).select_from(run_t)).scalar_one())
 
     # ------------------------------------------------------------------ change feed
 
     def current_revision(self) -> int:
-        with self._read() as conn:
+        with self.db.read() as conn:
             return int(conn.execute(select(meta_t.c.revision).where(meta_t.c.id == 1)).scalar_one())
 
     def changes_since(self, revision: int) -> Changes:
-        """Runs stamped after `revision`, and the revision to ask from next time."""
-        with self._read() as conn:
+        """Runs and experiments stamped after `revision`, and the revision to ask from next time."""
+        with self.db.read() as conn:
             # Read the counter first: a commit landing between the two reads is then returned now and again
             # next time (harmless), never skipped.
             rev = int(conn.execute(select(meta_t.c.revision).where(meta_t.c.id == 1)).scalar_one())
             if rev == revision:
                 return Changes(rev, [])
             rows = conn.execute(select(*RUN_COLUMNS).where(run_t.c.revision > revision)).all()
-        return Changes(rev, [_run_record(r) for r in rows])
+            experiments = _experiments.experiment_rows(conn, experiment_t.c.revision > revision)
+        return Changes(rev, [run_record(r) for r in rows], experiments)
 
     # ------------------------------------------------------------------ tags and properties
 
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
         def work(conn: Connection) -> None:
             self._require_run(conn, run_id)
-            keys = list(tags)
-            conn.execute(delete(tag_t).where(tag_t.c.run_id == run_id, tag_t.c.key.in_(keys)))
-            conn.execute(insert(tag_t), [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()])
-            self._bump(conn, [run_id])
+            stmt = dialect_insert(conn, tag_t)
+            stmt = stmt.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": stmt.excluded.value})
+            conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()])
+            bump(conn, [run_id])
 
         if tags:
-            self._write("tagging a run", work)
+            self.db.write("tagging a run", work)
 
     def remove_tags(self, run_id: str, keys: Sequence[str]) -> list[str]:
         """Remove tags; returns the keys that were there."""
 
         def work(conn: Connection) -> list[str]:
             self._require_run(conn, run_id)
-            present = list(
-                conn.execute(select(tag_t.c.key).where(tag_t.c.run_id == run_id, tag_t.c.key.in_(list(keys)))).scalars()
-            )
+            present: list[str] = []
+            for chunk in chunks(list(dict.fromkeys(keys))):
+                cond = and_(tag_t.c.run_id == run_id, tag_t.c.key.in_(chunk))
+                present.extend(conn.execute(select(tag_t.c.key).where(cond)).scalars())
+                conn.execute(delete(tag_t).where(cond))
             if present:
-                conn.execute(delete(tag_t).where(tag_t.c.run_id == run_id, tag_t.c.key.in_(present)))
-                self._bump(conn, [run_id])
+                bump(conn, [run_id])
             return present
 
-        return self._write("removing tags", work)
+        return self.db.write("removing tags", work)
 
     def get_tags(self, run_ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
         out: dict[str, dict[str, str | None]] = {rid: {} for rid in run_ids}
-        with self._read() as conn:
-            for chunk in _chunks(list(run_ids)):
+        with self.db.read() as conn:
+            for chunk in chunks(list(run_ids)):
                 for rid, key, value in conn.execute(
                     select(tag_t.c.run_id, tag_t.c.key, tag_t.c.value).where(tag_t.c.run_id.in_(chunk))
                 ):
@@ -634,7 +558,7 @@ class Store:
     def all_tags(self) -> dict[str, dict[str, str | None]]:
         """Every run's tags in one read (for listing the whole store; plain DBAPI rows, no Row objects)."""
         out: dict[str, dict[str, str | None]] = {}
-        with self._read() as conn:
+        with self.db.read() as conn:
             result = conn.execute(select(tag_t.c.run_id, tag_t.c.key, tag_t.c.value))
             try:
                 rows = result.cursor.fetchall()
@@ -652,26 +576,28 @@ class Store:
 
         def work(conn: Connection) -> None:
             self._require_run(conn, run_id)
-            existing: dict[str, str] = dict(
+            # Insert what is new atomically (a concurrent writer's row wins quietly), then compare: any key now
+            # holding another value is an overwrite, and raising rolls back the whole transaction.
+            stmt = dialect_insert(conn, prop_t).on_conflict_do_nothing(index_elements=["run_id", "key"])
+            inserted = conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in props.items()])
+            stored: dict[str, str] = dict(
                 conn.execute(
                     select(prop_t.c.key, prop_t.c.value).where(prop_t.c.run_id == run_id, prop_t.c.key.in_(list(props)))
                 ).all()
             )
             for key, value in props.items():
-                if key in existing and existing[key] != value:
-                    raise PropertyOverwriteError(run_id, key, existing[key], value)
-            new = [{"run_id": run_id, "key": k, "value": v} for k, v in props.items() if k not in existing]
-            if new:
-                conn.execute(insert(prop_t), new)
-                self._bump(conn, [run_id])
+                if stored.get(key, value) != value:
+                    raise PropertyOverwriteError(run_id, key, stored[key], value)
+            if inserted.rowcount != 0:
+                bump(conn, [run_id])
 
         if props:
-            self._write("adding properties", work)
+            self.db.write("adding properties", work)
 
     def get_properties(self, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {rid: {} for rid in run_ids}
-        with self._read() as conn:
-            for chunk in _chunks(list(run_ids)):
+        with self.db.read() as conn:
+            for chunk in chunks(list(run_ids)):
                 for rid, key, value in conn.execute(
                     select(prop_t.c.run_id, prop_t.c.key, prop_t.c.value).where(prop_t.c.run_id.in_(chunk))
                 ):
@@ -683,300 +609,150 @@ class Store:
         if conn.execute(select(run_t.c.id).where(run_t.c.id == run_id)).first() is None:
             raise NotFoundError(f"no run with id {run_id!r}")
 
-    # ------------------------------------------------------------------ metrics
+    # ------------------------------------------------------------------ metrics (runtui/store/metrics.py)
 
     def write_metrics(
         self, points: Sequence[PendingPoint], descriptions: dict[tuple[str, str], str] | None = None
     ) -> int:
-        """Write a batch of points in one transaction; returns how many were written.
+        """Write a batch of points in one transaction; returns how many were written (see write_metric_batch)."""
+        return self.write_metric_batch(points, descriptions).written
+
+    def write_metric_batch(
+        self, points: Sequence[PendingPoint], descriptions: dict[tuple[str, str], str] | None = None
+    ) -> MetricWriteResult:
+        """Write a batch of points in one transaction. Points of runs that have finished (Completed, Failed,
+        Canceled) when the transaction runs are refused and counted per run, not written.
 
         Steps left as None continue the series after the last stored step (read in the same transaction, so
-        two processes logging to one run do not collide). Summaries are upserted once per (run, name).
+        two processes logging to one run do not collide). `descriptions` go with the batch's series.
         """
         if not points:
-            return 0
-        return self._write("writing metrics", lambda conn: self._write_metrics(conn, points, descriptions or {}))
-
-    def _write_metrics(
-        self, conn: Connection, points: Sequence[PendingPoint], descriptions: dict[tuple[str, str], str]
-    ) -> int:
-        run_ids = list({p[0] for p in points})
-        last_step: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(run_ids):
-            for rid, name, step in conn.execute(
-                select(summary_t.c.run_id, summary_t.c.name, summary_t.c.last_step).where(summary_t.c.run_id.in_(chunk))
-            ):
-                last_step[(rid, name)] = step
-        rows: list[tuple[str, str, int, float | None, str | None, str, float]] = []
-        summaries: dict[tuple[str, str], list[Any]] = {}
-        for run_id, name, step, value, text, kind, t in points:
-            key = (run_id, name)
-            prev = last_step.get(key, -1)
-            if step is None:
-                step = prev + 1
-            if step > prev:
-                last_step[key] = step
-            rows.append((run_id, name, step, value, text, kind, t))
-            s = summaries.get(key)
-            if s is None:
-                # kind, last, last_text, min, max, count, last_step, first_time
-                s = summaries[key] = [kind, None, None, None, None, 0, step, t]
-            s[0] = kind
-            s[1] = value
-            s[2] = text
-            if value is not None and not math.isnan(value):
-                s[3] = value if s[3] is None or value < s[3] else s[3]
-                s[4] = value if s[4] is None or value > s[4] else s[4]
-            s[5] += 1
-            s[6] = max(s[6], step)
-        self._insert_points(conn, rows)
-        srows = [
-            {
-                "run_id": k[0],
-                "name": k[1],
-                "kind": s[0],
-                "last": s[1],
-                "last_text": s[2],
-                "min": s[3],
-                "max": s[4],
-                "count": s[5],
-                "last_step": s[6],
-                "first_time": s[7],
-                "description": descriptions.get(k, ""),
-            }
-            for k, s in summaries.items()
-        ]
-        conn.execute(self._summary_upsert(), srows)
-        self._bump(conn, run_ids)
-        return len(rows)
-
-    def _insert_points(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        # The DBAPI cursor: no ORM, no per-row SQLAlchemy work. On PostgreSQL with psycopg 3, COPY: measured
-        # 2.6x the rate of executemany (bench/write_path.py).
-        columns = "run_id, name, step, value, text, kind, time"
-        if conn.dialect.driver == "psycopg":
-            self._copy_points(conn, f"COPY metric ({columns}) FROM STDIN", rows)
-            return
-        mark = "?" if self.sqlite else "%s"
-        conn.exec_driver_sql(f"INSERT INTO metric ({columns}) VALUES ({', '.join([mark] * 7)})", rows)
-
-    @staticmethod
-    def _copy_points(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        from sqlalchemy.exc import DBAPIError
-
-        error_class = conn.dialect.loaded_dbapi.Error
-        try:
-            with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
-                for row in rows:
-                    copy.write_row(row)
-        except error_class as exc:
-            # The same exception classes as executemany would raise, so retries and messages stay as they were.
-            raise DBAPIError.instance(sql, None, exc, error_class) from exc
-
-    def _summary_upsert(self) -> Any:
-        if self.sqlite:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
-        stmt = dialect_insert(summary_t)
-        ex = stmt.excluded
-        cur = summary_t.c
-        from sqlalchemy import case
-
-        return stmt.on_conflict_do_update(
-            index_elements=[cur.run_id, cur.name],
-            set_={
-                "kind": ex.kind,
-                "last": ex.last,
-                "last_text": ex.last_text,
-                "min": case(
-                    (ex.min.is_(None), cur.min),
-                    (cur.min.is_(None) | (ex.min < cur.min), ex.min),
-                    else_=cur.min,
-                ),
-                "max": case(
-                    (ex.max.is_(None), cur.max),
-                    (cur.max.is_(None) | (ex.max > cur.max), ex.max),
-                    else_=cur.max,
-                ),
-                "count": cur["count"] + ex["count"],
-                "last_step": case((ex.last_step > cur.last_step, ex.last_step), else_=cur.last_step),
-                "description": case((ex.description != "", ex.description), else_=cur.description),
-            },
-        )
+            return MetricWriteResult(0)
+        return self.db.write("writing metrics", lambda conn: _metrics.write_points(conn, points, descriptions or {}))
 
     def get_summaries(self, run_ids: Sequence[str]) -> dict[str, list[MetricSummary]]:
         """Per run, its metrics' summaries in the order they were first logged."""
-        out: dict[str, list[MetricSummary]] = {rid: [] for rid in run_ids}
-        with self._read() as conn:
-            for chunk in _chunks(list(run_ids)):
-                rows = conn.execute(
-                    select(summary_t)
-                    .where(summary_t.c.run_id.in_(chunk))
-                    .order_by(summary_t.c.first_time, summary_t.c.name)
-                )
-                for r in rows:
-                    last: float | str | None = r.last
-                    if r.kind == "scalar" and r.last is None and r.last_text is not None:
-                        last = decode_special_float(r.last_text)
-                    elif r.kind != "scalar":
-                        last = r.last_text
-                    out[r.run_id].append(
-                        MetricSummary(
-                            r.run_id,
-                            r.name,
-                            r.kind,
-                            last,
-                            r.min,
-                            r.max,
-                            r._mapping["count"],
-                            r.last_step,
-                            r.description,
-                        )
-                    )
-        return out
+        return _metrics.get_summaries(self.db, run_ids)
+
+    def count_points(self, run_id: str) -> int:
+        """How many metric points the run has in the store (counted, not summed from the summaries)."""
+        return _metrics.count_points(self.db, run_id)
 
     def get_series(self, run_id: str, names: Sequence[str] | None = None) -> list[MetricSeries]:
         """Every point of the run's metrics (all, or `names`), ordered by step."""
-        stmt = select(
-            metric_t.c.name,
-            metric_t.c.step,
-            metric_t.c.value,
-            metric_t.c.text,
-            metric_t.c.kind,
-            metric_t.c.time,
-        ).where(metric_t.c.run_id == run_id)
-        if names is not None:
-            stmt = stmt.where(metric_t.c.name.in_(list(names)))
-        stmt = stmt.order_by(metric_t.c.name, metric_t.c.step, metric_t.c.id)
-        series: dict[str, MetricSeries] = {}
-        with self._read() as conn:
-            for name, step, value, text, kind, t in conn.execute(stmt):
-                s = series.get(name)
-                if s is None:
-                    s = series[name] = MetricSeries(run_id, name, kind)
-                s.steps.append(step)
-                if kind == "scalar":
-                    s.values.append(value if value is not None else decode_special_float(text))
-                else:
-                    s.values.append(json.loads(text) if text is not None and kind != "text" else text)
-                s.times.append(t)
-        return list(series.values())
+        return _metrics.get_series(self.db, run_id, names)
 
     # ------------------------------------------------------------------ artifacts
 
     def add_artifact(self, run_id: str, path: str, size: int) -> None:
         def work(conn: Connection) -> None:
             self._require_run(conn, run_id)
-            conn.execute(delete(artifact_t).where(artifact_t.c.run_id == run_id, artifact_t.c.path == path))
-            conn.execute(insert(artifact_t).values(run_id=run_id, path=path, size=size, created_at=time.time()))
-            self._bump(conn, [run_id])
+            stmt = dialect_insert(conn, artifact_t)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["run_id", "path"],
+                set_={"size": stmt.excluded.size, "created_at": stmt.excluded.created_at},
+            )
+            conn.execute(stmt, {"run_id": run_id, "path": path, "size": size, "created_at": time.time()})
+            bump(conn, [run_id])
 
-        self._write("recording an artifact", work)
+        self.db.write("recording an artifact", work)
 
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
-        with self._read() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
                 select(artifact_t).where(artifact_t.c.run_id == run_id).order_by(artifact_t.c.path)
             ).all()
         return [ArtifactRecord(r.run_id, r.path, r.size, r.created_at) for r in rows]
 
-    # ------------------------------------------------------------------ logs copied into the store
-    #
-    # On a shared store, supervisors copy each run's log here in chunks so that other hosts can tail it. The log
-    # is one byte stream per run (the UTF-8 encoding of its chunks, in `seq` order); a chunk's `offset` is where
-    # its bytes start in that stream, so a reader can seek (read_log_range) without reading what came before.
+    # ------------------------------------------------------------------ logs copied into the store (logs.py)
 
     def append_log(self, run_id: str, data: str, offset: int, stream: str = "output") -> int:
-        """Append one chunk of the run's log; returns its sequence number.
-
-        `offset` is the chunk's byte offset in the run's stored log (the caller's running total of the UTF-8
-        bytes it appended before). The text must not hold NUL characters (PostgreSQL text cannot store them).
-        """
-        if "\x00" in data:
-            raise ValidationError("log text copied to the store cannot contain NUL characters; replace them first")
-
-        def work(conn: Connection) -> int:
-            if conn.dialect.name == "postgresql":
-                # Two appenders of one run would read the same max(seq) under READ COMMITTED; a per-run advisory
-                # lock (released at commit) serialises them without touching the run row. SQLite's BEGIN
-                # IMMEDIATE already serialises every writer.
-                conn.execute(select(func.pg_advisory_xact_lock(_LOG_LOCK_CLASS, func.hashtext(run_id))))
-            # max(seq) of one run: a backward scan of the (run_id, seq) primary key, one index entry.
-            seq = conn.execute(select(func.coalesce(func.max(log_t.c.seq), -1)).where(log_t.c.run_id == run_id))
-            nxt = int(seq.scalar_one()) + 1
-            conn.execute(
-                insert(log_t).values(run_id=run_id, seq=nxt, stream=stream, offset=offset, data=data, time=time.time())
-            )
-            if conn.dialect.name == "postgresql":
-                conn.execute(select(func.pg_notify(LOGS_CHANNEL, func.concat(func.current_schema(), ":", run_id))))
-            return nxt
-
-        return self._write("copying log output", work)
+        """Append one chunk of the run's log; returns its sequence number (see runtui/store/logs.py)."""
+        return _logs.append_log(self.db, run_id, data, offset, stream)
 
     def read_log_chunks(self, run_id: str, after_seq: int = -1) -> list[tuple[int, int, str]]:
         """(seq, offset, data) of the run's log chunks after `after_seq`."""
-        with self._read() as conn:
-            rows = conn.execute(
-                select(log_t.c.seq, log_t.c.offset, log_t.c.data)
-                .where(log_t.c.run_id == run_id, log_t.c.seq > after_seq)
-                .order_by(log_t.c.seq)
-            ).all()
-        return [(r[0], r[1], r[2]) for r in rows]
-
-    def _octet_length(self) -> Any:
-        if self.sqlite:
-            return func.length(cast(log_t.c.data, LargeBinary))
-        return func.octet_length(log_t.c.data)
+        return _logs.read_log_chunks(self.db, run_id, after_seq)
 
     def log_extent(self, run_id: str) -> int | None:
         """The size in bytes of the run's stored log, or None when nothing of it is in the store."""
-        with self._read() as conn:
-            row = conn.execute(
-                select(log_t.c.offset, self._octet_length())
-                .where(log_t.c.run_id == run_id)
-                .order_by(log_t.c.seq.desc())
-                .limit(1)
-            ).first()
-        return None if row is None else int(row[0]) + int(row[1])
+        return _logs.log_extent(self.db, run_id)
 
     def read_log_range(self, run_id: str, start: int, end: int) -> list[tuple[int, str]]:
         """(offset, data) of the chunks that overlap bytes [start, end) of the run's stored log, in order."""
-        if end <= start:
-            return []
-        with self._read() as conn:
-            # The chunk holding `start` is the last one starting at or before it (offsets grow with seq).
-            first = conn.execute(
-                select(log_t.c.seq)
-                .where(log_t.c.run_id == run_id, log_t.c.offset <= start)
-                .order_by(log_t.c.seq.desc())
-                .limit(1)
-            ).scalar()
-            rows = conn.execute(
-                select(log_t.c.offset, log_t.c.data)
-                .where(log_t.c.run_id == run_id, log_t.c.seq >= (first if first is not None else 0))
-                .where(log_t.c.offset < end)
-                .order_by(log_t.c.seq)
-            ).all()
-        return [(int(r[0]), r[1]) for r in rows]
+        return _logs.read_log_range(self.db, run_id, start, end)
 
+    # ------------------------------------------------------------------ model registry (registry.py)
 
-def decode_special_float(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    def register_model(
+        self,
+        name: str,
+        *,
+        path: str,
+        source_path: str,
+        run_id: str | None = None,
+        experiment: str | None = None,
+        description: str | None = None,
+        framework: str | None = None,
+        framework_version: str | None = None,
+        tags: dict[str, str | None] | None = None,
+        properties: dict[str, str] | None = None,
+        size: int = 0,
+    ) -> ModelRecord:
+        """Register the next version of model `name` (1 for a new name), atomically on both backends."""
+        return _registry.register_model(
+            self.db,
+            name,
+            path=path,
+            source_path=source_path,
+            run_id=run_id,
+            experiment=experiment,
+            description=description,
+            framework=framework,
+            framework_version=framework_version,
+            tags=tags or {},
+            properties=properties or {},
+            size=size,
+        )
+
+    def get_model(self, name: str, version: int | None = None) -> ModelRecord:
+        """A model version (the latest when `version` is None); NotFoundError when there is none."""
+        return _registry.get_model(self.db, name, version)
+
+    def list_models(
+        self,
+        name: str | None = None,
+        tags: dict[str, str | None] | Sequence[str] | None = None,
+        properties: dict[str, str] | None = None,
+        run_id: str | None = None,
+        latest: bool = False,
+    ) -> list[ModelRecord]:
+        """Model versions matching every condition, newest first; `latest`: only each name's newest version.
+        `tags`: keys (any value) or key -> value (None: key present with any value)."""
+        return _registry.list_models(self.db, name=name, tags=tags, properties=properties, run_id=run_id, latest=latest)
+
+    def set_model_tags(
+        self, model_id: str, add: dict[str, str | None] | None = None, remove: Sequence[str] = ()
+    ) -> ModelRecord:
+        return _registry.set_model_tags(self.db, model_id, add or {}, list(remove))
+
+    def update_model(
+        self, model_id: str, *, description: str | None = None, properties: dict[str, str] | None = None
+    ) -> ModelRecord:
+        """Set the description and/or add properties (insert-only: a changed value raises)."""
+        return _registry.update_model(self.db, model_id, description=description, properties=properties)
+
+    def delete_model(self, model_id: str) -> None:
+        _registry.delete_model(self.db, model_id)
 
 
 _stores: dict[str, Store] = {}
-_stores_lock = threading.Lock()
+_open_lock = threading.Lock()
 
 
 def open_store(url: str) -> Store:
     """The shared Store for `url` in this process."""
-    with _stores_lock:
+    with _open_lock:
         store = _stores.get(url)
         if store is None:
             store = _stores[url] = Store(url)

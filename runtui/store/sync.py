@@ -1,7 +1,8 @@
 """Copying one store's records into another (`runtui sync`): for people who start alone on SQLite and grow.
 
-What is copied: experiments, runs (every field, the status as it is), tags, properties, metric points, metric
-summaries and artifact records. What is not: files. Log files, snapshots and artifact files stay in the run
+What is copied: experiments (id, archived state, tags), runs (every field, the status as it is), tags,
+properties, metric series (their summaries) and points, artifact records and model registry records.
+What is not: files. Log files, snapshots and artifact files stay in the run
 folders on the host that ran them (the artifact *records* name them); the log copies a supervisor keeps in a
 shared store are not made for runs that ran on a SQLite store.
 
@@ -18,41 +19,41 @@ a batch appear at once); an interrupted sync leaves whole batches and is finishe
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from runtui.errors import ValidationError
-from runtui.store.engine import redact
-from runtui.store.store import (
+from runtui.store.db import (
     RUN_COLUMNS,
-    Store,
-    _chunks,
     artifact_t,
+    bump,
+    chunks,
+    dialect_insert,
+    exp_tag_t,
     experiment_t,
-    metric_t,
+    model_t,
+    point_t,
     prop_t,
     run_t,
-    summary_t,
+    series_t,
+    stamp,
     tag_t,
 )
+from runtui.store.engine import redact
+from runtui.store.metrics import insert_points
+from runtui.store.store import Store
 
 BATCH_RUNS = 200
 _FINISHED = ("Completed", "Failed", "Canceled")
 POINT_PAGE = 50_000
-POINT_COLUMNS = [
-    metric_t.c.run_id,
-    metric_t.c.name,
-    metric_t.c.step,
-    metric_t.c.value,
-    metric_t.c.text,
-    metric_t.c.kind,
-    metric_t.c.time,
-]
-SUMMARY_COLUMNS = [c for c in summary_t.c]
+POINT_COLUMNS = [point_t.c.step, point_t.c.value, point_t.c.time, point_t.c.text]
+# A series is compared and copied without its id (each store numbers its own series).
+SUMMARY_COLUMNS = [c for c in series_t.c if c.name != "id"]
 ARTIFACT_COLUMNS = [artifact_t.c.run_id, artifact_t.c.path, artifact_t.c.size, artifact_t.c.created_at]
 # Compared and copied as they are; `revision` is the target's own (stamped when the copy is written).
 COPIED_RUN_COLUMNS = [c for c in RUN_COLUMNS if c.name != "revision"]
@@ -65,6 +66,7 @@ class SyncReport:
     source: str
     target: str
     experiments_created: int = 0
+    models_copied: int = 0
     runs_created: int = 0
     runs_updated: int = 0
     runs_unchanged: int = 0
@@ -113,17 +115,23 @@ def _read(conn: Connection, run_ids: Sequence[str]) -> dict[str, _RunData]:
         select(prop_t.c.run_id, prop_t.c.key, prop_t.c.value).where(prop_t.c.run_id.in_(ids))
     ):
         out[rid].props.add((key, value))
-    for row in conn.execute(select(*SUMMARY_COLUMNS).where(summary_t.c.run_id.in_(ids))):
+    for row in conn.execute(select(*SUMMARY_COLUMNS).where(series_t.c.run_id.in_(ids))):
         out[row[0]].summaries.add(tuple(row))
     for row in conn.execute(select(*ARTIFACT_COLUMNS).where(artifact_t.c.run_id.in_(ids))):
         out[row[0]].artifacts.add(tuple(row))
     for rid, name, count in conn.execute(
-        select(metric_t.c.run_id, metric_t.c.name, func.count())
-        .where(metric_t.c.run_id.in_(ids))
-        .group_by(metric_t.c.run_id, metric_t.c.name)
+        select(series_t.c.run_id, series_t.c.name, func.count(point_t.c.id))
+        .select_from(series_t.join(point_t, point_t.c.series_id == series_t.c.id))
+        .where(series_t.c.run_id.in_(ids))
+        .group_by(series_t.c.run_id, series_t.c.name)
     ):
         out[rid].counts[name] = int(count)
     return out
+
+
+def _series_id(conn: Connection, run_id: str, name: str) -> int | None:
+    found = conn.execute(select(series_t.c.id).where(series_t.c.run_id == run_id, series_t.c.name == name)).scalar()
+    return None if found is None else int(found)
 
 
 def _same_prefix(source: Connection, target: Connection, run_id: str, name: str, count: int) -> bool:
@@ -132,10 +140,11 @@ def _same_prefix(source: Connection, target: Connection, run_id: str, name: str,
         return True
 
     def last(conn: Connection) -> Any:
+        sid = _series_id(conn, run_id, name)
         return conn.execute(
-            select(metric_t.c.step, metric_t.c.value, metric_t.c.text)
-            .where(metric_t.c.run_id == run_id, metric_t.c.name == name)
-            .order_by(metric_t.c.id)
+            select(point_t.c.step, point_t.c.value, point_t.c.text)
+            .where(point_t.c.series_id == sid)
+            .order_by(point_t.c.id)
             .offset(count - 1)
             .limit(1)
         ).first()
@@ -144,23 +153,25 @@ def _same_prefix(source: Connection, target: Connection, run_id: str, name: str,
     return mine is not None and theirs is not None and tuple(mine) == tuple(theirs)
 
 
-def _copy_points(src: Connection, dst: Connection, target: Store, run_id: str, name: str, skip: int) -> int:
+def _copy_points(src: Connection, dst: Connection, run_id: str, name: str, skip: int) -> int:
     """Append the series' points after the first `skip` (in logging order) to the target; returns how many."""
-    series = (metric_t.c.run_id == run_id, metric_t.c.name == name)
+    src_sid, dst_sid = _series_id(src, run_id, name), _series_id(dst, run_id, name)
+    if src_sid is None or dst_sid is None:
+        return 0
     after: Any = None
     if skip:
         after = src.execute(
-            select(metric_t.c.id).where(*series).order_by(metric_t.c.id).offset(skip - 1).limit(1)
+            select(point_t.c.id).where(point_t.c.series_id == src_sid).order_by(point_t.c.id).offset(skip - 1).limit(1)
         ).scalar()
     copied = 0
     while True:  # keyset pages: memory stays flat for a series of millions of points
-        stmt = select(metric_t.c.id, *POINT_COLUMNS).where(*series)
+        stmt = select(point_t.c.id, *POINT_COLUMNS).where(point_t.c.series_id == src_sid)
         if after is not None:
-            stmt = stmt.where(metric_t.c.id > after)
-        rows = src.execute(stmt.order_by(metric_t.c.id).limit(POINT_PAGE)).all()
+            stmt = stmt.where(point_t.c.id > after)
+        rows = src.execute(stmt.order_by(point_t.c.id).limit(POINT_PAGE)).all()
         if not rows:
             return copied
-        target._insert_points(dst, [tuple(r[1:]) for r in rows])
+        insert_points(dst, [(dst_sid, *r[1:]) for r in rows])
         copied += len(rows)
         after = rows[-1][0]
 
@@ -177,10 +188,11 @@ def sync_stores(
         raise ValidationError(f"source and target are the same store ({redact(source.url)}); nothing to sync")
     report = SyncReport(redact(source.url), redact(target.url))
     _sync_experiments(source, target, report)
-    with source._read() as conn:
+    _sync_models(source, target, report)
+    with source.db.read() as conn:
         # Oldest first, so that a parent is copied in the same or an earlier batch than its children.
         run_ids = list(conn.execute(select(run_t.c.id).order_by(run_t.c.created_at, run_t.c.id)).scalars())
-    for batch in _chunks(run_ids, batch_runs):
+    for batch in chunks(run_ids, batch_runs):
         _sync_batch(source, target, list(batch), report)
         if progress is not None:
             progress(report)
@@ -188,27 +200,68 @@ def sync_stores(
 
 
 def _sync_experiments(source: Store, target: Store, report: SyncReport) -> None:
-    mine = {e.name: e.created_at for e in source.list_experiments()}
-    theirs = {e.name for e in target.list_experiments()}
-    missing = [{"name": n, "created_at": t} for n, t in mine.items() if n not in theirs]
-    if not missing:
+    """Missing experiments are created (with the source's id); archived state and tags follow the source."""
+    mine = {e.name: e for e in source.list_experiments(include_archived=True)}
+    theirs = {e.name: e for e in target.list_experiments(include_archived=True)}
+    todo = [
+        e
+        for e in mine.values()
+        if e.name not in theirs or (theirs[e.name].archived_at, theirs[e.name].tags) != (e.archived_at, e.tags)
+    ]
+    if not todo:
         return
 
     def work(conn: Connection) -> int:
-        present = set(conn.execute(select(experiment_t.c.name)).scalars())
-        rows = [m for m in missing if m["name"] not in present]
-        if rows:
-            conn.execute(insert(experiment_t), rows)
-            Store._bump(conn)
-        return len(rows)
+        rev = bump(conn)
+        present = {r[0]: r[1] for r in conn.execute(select(experiment_t.c.name, experiment_t.c.id))}
+        used_ids = set(present.values())
+        created = 0
+        for e in todo:
+            if e.name not in present:
+                exp_id = e.id if e.id and e.id not in used_ids else str(uuid.uuid4())
+                conn.execute(
+                    insert(experiment_t).values(
+                        name=e.name, created_at=e.created_at, id=exp_id, archived_at=e.archived_at, revision=rev
+                    )
+                )
+                created += 1
+            else:
+                conn.execute(
+                    update(experiment_t)
+                    .where(experiment_t.c.name == e.name)
+                    .values(archived_at=e.archived_at, revision=rev)
+                )
+            conn.execute(delete(exp_tag_t).where(exp_tag_t.c.experiment == e.name))
+            if e.tags:
+                conn.execute(
+                    insert(exp_tag_t), [{"experiment": e.name, "key": k, "value": v} for k, v in e.tags.items()]
+                )
+        return created
 
-    report.experiments_created += target._write("copying experiments", work)
+    report.experiments_created += target.db.write("copying experiments", work)
+
+
+def _sync_models(source: Store, target: Store, report: SyncReport) -> None:
+    """Model registry records the target lacks (by id) are copied; the registered files are not."""
+    with source.db.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(model_t))]
+    if not rows:
+        return
+
+    def work(conn: Connection) -> int:
+        stmt = dialect_insert(conn, model_t).on_conflict_do_nothing(index_elements=["id"])
+        copied = sum(max(conn.execute(stmt, row).rowcount, 0) for row in rows)
+        if copied:
+            bump(conn)
+        return copied
+
+    report.models_copied += target.db.write("copying model records", work)
 
 
 def _sync_batch(source: Store, target: Store, run_ids: list[str], report: SyncReport) -> None:
-    with source._read() as src:
+    with source.db.read() as src:
         mine = _read(src, run_ids)
-    with target._read() as dst:
+    with target.db.read() as dst:
         theirs = _read(dst, run_ids)
     changed = [rid for rid in run_ids if rid in mine and (rid not in theirs or not mine[rid].same_as(theirs[rid]))]
     report.runs_unchanged += len(mine) - len(changed)
@@ -218,9 +271,10 @@ def _sync_batch(source: Store, target: Store, run_ids: list[str], report: SyncRe
 
     def work(dst: Connection) -> tuple[int, int]:
         # Re-read the target inside the write transaction: what another sync wrote meanwhile counts.
+        rev = bump(dst)  # first: on PostgreSQL it serialises this with metric writers
         current = _read(dst, changed)
         points = 0
-        with source._read() as src:
+        with source.db.read() as src:
             for rid in changed:
                 data = mine[rid]
                 old = current.get(rid)
@@ -228,18 +282,16 @@ def _sync_batch(source: Store, target: Store, run_ids: list[str], report: SyncRe
                 for name, count in data.counts.items():
                     have = old.counts.get(name, 0) if old is not None else 0
                     if have > count or not _same_prefix(src, dst, rid, name, have):
-                        dst.execute(delete(metric_t).where(metric_t.c.run_id == rid, metric_t.c.name == name))
+                        sid = _series_id(dst, rid, name)
+                        dst.execute(delete(point_t).where(point_t.c.series_id == sid))
                         have = 0
                     if have < count:
-                        points += _copy_points(src, dst, target, rid, name, have)
-                stale = set(old.counts) - set(data.counts) if old is not None else set()
-                if stale:
-                    dst.execute(delete(metric_t).where(metric_t.c.run_id == rid, metric_t.c.name.in_(sorted(stale))))
-        Store._bump(dst, changed)
+                        points += _copy_points(src, dst, rid, name, have)
+        stamp(dst, rev, changed)
         return sum(1 for rid in changed if rid not in current), points
 
     # Counted after the commit: a retried transaction must not count twice.
-    created, points = target._write("copying runs", work)
+    created, points = target.db.write("copying runs", work)
     report.runs_created += created
     report.runs_updated += len(changed) - created
     report.metric_points += points
@@ -261,10 +313,24 @@ def _write_run(dst: Connection, data: _RunData, exists: bool) -> None:
         dst.execute(delete(table).where(table.c.run_id == rid))
         if rows:
             dst.execute(insert(table), [{"run_id": rid, **dict(zip(columns, r, strict=True))} for r in rows])
-    dst.execute(delete(summary_t).where(summary_t.c.run_id == rid))
+    # Series keep their target ids (their points refer to them): upsert by (run_id, name), drop the stale ones.
+    names = [c.name for c in SUMMARY_COLUMNS]
+    wanted = {r[1] for r in data.summaries}
+    stale = [
+        sid
+        for sid, name in dst.execute(select(series_t.c.id, series_t.c.name).where(series_t.c.run_id == rid))
+        if name not in wanted
+    ]
+    if stale:
+        dst.execute(delete(point_t).where(point_t.c.series_id.in_(stale)))
+        dst.execute(delete(series_t).where(series_t.c.id.in_(stale)))
     if data.summaries:
-        names = [c.name for c in SUMMARY_COLUMNS]
-        dst.execute(insert(summary_t), [dict(zip(names, r, strict=True)) for r in data.summaries])
+        stmt = dialect_insert(dst, series_t)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "name"],
+            set_={n: stmt.excluded[n] for n in names if n not in ("run_id", "name")},
+        )
+        dst.execute(stmt, [dict(zip(names, r, strict=True)) for r in data.summaries])
     dst.execute(delete(artifact_t).where(artifact_t.c.run_id == rid))
     if data.artifacts:
         names = [c.name for c in ARTIFACT_COLUMNS]

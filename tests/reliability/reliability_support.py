@@ -118,12 +118,19 @@ def integrity_ok(url: str) -> None:
         assert query(url, "PRAGMA foreign_key_check") == []
 
 
+# Schema v2 keeps points keyed by series; this gives the queries the (run_id, name, step, value, time) rows of v1.
+METRIC_ROWS = (
+    "(SELECT s.run_id, s.name, p.step, p.value, p.time FROM metric_point p"
+    " JOIN metric_series s ON s.id = p.series_id) AS metric"
+)
+
+
 def metrics_match_summaries(url: str) -> None:
     """Points and their summary rows are written in one transaction, so their counts always agree."""
     rows = query(
         url,
         "SELECT s.run_id, s.name, s.count,"
-        " (SELECT COUNT(*) FROM metric m WHERE m.run_id = s.run_id AND m.name = s.name) FROM metric_summary s",
+        " (SELECT COUNT(*) FROM metric_point p WHERE p.series_id = s.id) FROM metric_series s",
     )
     bad = [r for r in rows if r[2] != r[3]]
     assert not bad, f"summary counts disagree with the points: {bad[:5]}"

@@ -10,7 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reliability_support import Finished, finish, integrity_ok, metrics_match_summaries, query, spawn, stderr_problems
+from reliability_support import (
+    METRIC_ROWS,
+    Finished,
+    finish,
+    integrity_ok,
+    metrics_match_summaries,
+    query,
+    spawn,
+    stderr_problems,
+)
 from reliability_worker import point_value
 
 pytestmark = pytest.mark.reliability
@@ -83,7 +92,7 @@ def test_sixteen_processes_lose_nothing_while_a_reader_refreshes(store_url: str,
         rows = query(
             store_url,
             "SELECT name, COUNT(*), SUM(value), SUM(step * value), SUM(step), COUNT(DISTINCT step), MAX(step)"
-            " FROM metric WHERE run_id = :r GROUP BY name",
+            " FROM " + METRIC_ROWS + " WHERE run_id = :r GROUP BY name",
             r=d["run_id"],
         )
         got = {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
@@ -97,7 +106,10 @@ def test_sixteen_processes_lose_nothing_while_a_reader_refreshes(store_url: str,
         assert tags == {"progress": str(POINTS), "done": None}
         props = dict(query(store_url, "SELECT key, value FROM run_property WHERE run_id = :r", r=d["run_id"]))
         assert props == {"writer": str(k)}
-    total = query(store_url, "SELECT COUNT(*) FROM metric WHERE name <> 'acc'")[0][0]
+    total = query(
+        store_url,
+        "SELECT COUNT(*) FROM " + METRIC_ROWS + " WHERE name <> 'acc'",
+    )[0][0]
     assert total == WRITERS * POINTS
 
 
@@ -114,7 +126,7 @@ def test_sixteen_threads_share_one_run(store_url: str, tmp_path: Path) -> None:
     metrics_match_summaries(store_url)
     rows = query(
         store_url,
-        "SELECT name, COUNT(*), SUM(value), COUNT(DISTINCT step), MIN(step), MAX(step) FROM metric"
+        "SELECT name, COUNT(*), SUM(value), COUNT(DISTINCT step), MIN(step), MAX(step) FROM " + METRIC_ROWS + ""
         " WHERE run_id = :r GROUP BY name",
         r=done["run_id"],
     )

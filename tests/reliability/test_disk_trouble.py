@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from reliability_support import (
+    METRIC_ROWS,
     ROOT,
     Terminal,
     integrity_ok,
@@ -172,7 +173,7 @@ class _Logger:
 def _check_all_points(url: str, run_id: str, points: int) -> None:
     [(count, distinct, max_step, total)] = query(
         url,
-        "SELECT COUNT(*), COUNT(DISTINCT step), MAX(step), SUM(value) FROM metric WHERE run_id = :r",
+        "SELECT COUNT(*), COUNT(DISTINCT step), MAX(step), SUM(value) FROM " + METRIC_ROWS + " WHERE run_id = :r",
         r=run_id,
     )
     assert (count, distinct, max_step, total) == (points, points, points - 1, points * (points - 1) / 2)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from reliability_support import (
+    METRIC_ROWS,
     ROOT,
     Terminal,
     integrity_ok,
@@ -59,7 +60,9 @@ def assert_prefix(url: str, run_id: str, name: str, at_least: int) -> int:
     its chunks in order and each chunk atomically, so a kill can only cut the series, never punch holes in it."""
     [(count, distinct, max_step, total)] = query(
         url,
-        "SELECT COUNT(*), COUNT(DISTINCT step), MAX(step), SUM(value) FROM metric WHERE run_id = :r AND name = :n",
+        "SELECT COUNT(*), COUNT(DISTINCT step), MAX(step), SUM(value) FROM "
+        + METRIC_ROWS
+        + " WHERE run_id = :r AND name = :n",
         r=run_id,
         n=name,
     )
@@ -119,7 +122,13 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_it_wholly_there_or_wholly_absen
 
         integrity_ok(store_url)
         metrics_match_summaries(store_url)
-        counts = dict(query(store_url, "SELECT name, COUNT(*) FROM metric WHERE run_id = :r GROUP BY name", r=run_id))
+        counts = dict(
+            query(
+                store_url,
+                "SELECT name, COUNT(*) FROM " + METRIC_ROWS + " WHERE run_id = :r GROUP BY name",
+                r=run_id,
+            )
+        )
         for k in committed:
             assert counts.get(f"b{k}") == BATCH_SIZE, f"committed batch {k} is not whole"
         assert all(n == BATCH_SIZE for n in counts.values()), f"a partial batch is visible: {counts}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from runtui.errors import FilterSyntaxError, ValidationError
 from runtui.status import TERMINAL, RunStatus
 from runtui.store import NewRun, Store
+from runtui.store.db import prop_t, run_t, tag_t
 from runtui.store.filters import (
     MAX_DEPTH,
     MAX_LENGTH,
@@ -29,7 +31,6 @@ from runtui.store.filters import (
     parse_filter,
     quote,
 )
-from runtui.store.store import prop_t, run_t, tag_t
 
 S = RunStatus
 ALL = {"r1", "r2", "r3", "r4", "r5", "r6"}
@@ -37,65 +38,65 @@ ALL = {"r1", "r2", "r3", "r4", "r5", "r6"}
 
 def populate(store: Store) -> None:
     """Six runs that differ in every field a filter can look at."""
-    store.create_runs(
-        [
-            NewRun(
-                id="r1",
-                experiment="mnist",
-                status=S.RUNNING,
-                display_name="Baseline LR",
-                host="gpu-box-01.lab",
-                user="alice",
-                tags=(("quality", "great"), ("best", None)),
-                properties=(("author", "alice"),),
-            ),
-            NewRun(
-                id="r2",
-                experiment="mnist",
-                status=S.COMPLETED,
-                display_name="wide 50%_net",
-                kind="submitted",
-                host="gpu-box-02",
-                user="bob",
-                tags=(("quality", "poor"),),
-                properties=(("author", "bob"), ("lr", "0.1")),
-            ),
-            NewRun(
-                id="r3",
-                experiment="mnist",
-                status=S.FAILED,
-                parent_id="r2",
-                kind="child",
-                host="gpu-box-02",
-                user="bob",
-            ),
-            NewRun(
-                id="r4",
-                experiment="CIFAR-10",
-                status=S.QUEUED,
-                display_name='it\'s "quoted" \\ back',
-                kind="submitted",
-                host="CPU-01",
-                user="Carol",
-                tags=(("my key", "a b"), ("quality", "")),
-            ),
-            NewRun(
-                id="r5",
-                experiment="CIFAR-10",
-                status=S.CANCELED,
-                display_name="Ünïcode ÄRGER 日本",
-                user="alice",
-            ),
-            NewRun(
-                id="r6",
-                experiment="mnist",
-                status=S.NOT_RESPONDING,
-                display_name="'; DROP TABLE run; --",
-                parent_id="r1",
-                kind="child",
-            ),
-        ]
-    )
+    new_runs = [
+        NewRun(
+            id="r1",
+            experiment="mnist",
+            status=S.RUNNING,
+            display_name="Baseline LR",
+            host="gpu-box-01.lab",
+            user="alice",
+            tags=(("quality", "great"), ("best", None)),
+            properties=(("author", "alice"),),
+        ),
+        NewRun(
+            id="r2",
+            experiment="mnist",
+            status=S.COMPLETED,
+            display_name="wide 50%_net",
+            kind="submitted",
+            host="gpu-box-02",
+            user="bob",
+            tags=(("quality", "poor"),),
+            properties=(("author", "bob"), ("lr", "0.1")),
+        ),
+        NewRun(
+            id="r3",
+            experiment="mnist",
+            status=S.FAILED,
+            parent_id="r2",
+            kind="child",
+            host="gpu-box-02",
+            user="bob",
+        ),
+        NewRun(
+            id="r4",
+            experiment="CIFAR-10",
+            status=S.QUEUED,
+            display_name='it\'s "quoted" \\ back',
+            kind="submitted",
+            host="CPU-01",
+            user="Carol",
+            tags=(("my key", "a b"), ("quality", "")),
+        ),
+        NewRun(
+            id="r5",
+            experiment="CIFAR-10",
+            status=S.CANCELED,
+            display_name="Ünïcode ÄRGER 日本",
+            user="alice",
+        ),
+        NewRun(
+            id="r6",
+            experiment="mnist",
+            status=S.NOT_RESPONDING,
+            display_name="'; DROP TABLE run; --",
+            parent_id="r1",
+            kind="child",
+        ),
+    ]
+    # Finished runs take no metric points: they are created running, logged to, then finished.
+    store.create_runs([replace(r, status=S.RUNNING) if r.status.is_terminal else r for r in new_runs])
     now = time.time()
     store.write_metrics(
         [
@@ -109,6 +110,9 @@ def populate(store: Store) -> None:
             ("r6", "loss", None, -1.0, None, "scalar", now),
         ]
     )
+    for r in new_runs:
+        if r.status.is_terminal:
+            store.set_status(r.id, r.status)
 
 
 @pytest.fixture

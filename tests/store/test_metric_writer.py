@@ -44,3 +44,44 @@ def test_a_refused_point_is_dropped_alone(store: Store, capsys: pytest.CaptureFi
     writer.put((rid, "ok", None, 3.0, None, "scalar", now))
     assert writer.flush(timeout=60)
     assert store.get_series(rid, ["ok"])[0].values == [1.0, 2.0, 3.0]
+
+
+def test_points_for_a_finished_run_are_refused_counted_and_reported_once(store: Store) -> None:
+    store.create_runs(
+        [NewRun(id=r, experiment="e", status=RunStatus.RUNNING) for r in ("live", "done", "gone", "stop")]
+    )
+    store.set_status("done", RunStatus.COMPLETED)
+    store.set_status("gone", RunStatus.FAILED)
+    store.set_status("stop", RunStatus.CANCELED)
+    now = time.time()
+    # The store itself refuses them, inside its write transaction.
+    result = store.write_metric_batch(
+        [("live", "m", None, 1.0, None, "scalar", now), ("done", "m", None, 1.0, None, "scalar", now)]
+        + [("gone", "m", None, 2.0, None, "scalar", now)] * 2
+    )
+    assert (result.written, result.refused) == (1, {"done": 1, "gone": 2})
+    # The writer drops only those, counts them and names the runs (once each to the callback).
+    writer = MetricWriter(store, flush_interval=5.0)
+    told: list[tuple[str, int]] = []
+    writer.on_refused = lambda run_id, n: told.append((run_id, n))
+    for i in range(3):
+        writer.put(("live", "m", None, float(i), None, "scalar", now))
+        writer.put(("stop", "m", None, float(i), None, "scalar", now))
+        assert writer.flush(timeout=60)
+    assert writer.refused == 3 and writer.dropped == 0
+    assert writer.refused_runs() == {"stop": 3}
+    assert told == [("stop", 1)]
+    assert store.count_points("live") == 4 and store.count_points("stop") == 0
+    assert store.get_summaries(["stop"]) == {"stop": []}
+
+
+def test_a_description_travels_with_its_points(store: Store) -> None:
+    rid = _run(store)
+    writer = MetricWriter(store, flush_interval=5.0)
+    writer.describe(rid, "loss", "training loss")
+    assert writer.flush(timeout=60)  # a flush lands between describe() and put(): nothing to write yet
+    writer.put((rid, "loss", None, 1.0, None, "scalar", time.time()))
+    writer.put((rid, "acc", None, 0.5, None, "scalar", time.time()), description="accuracy")
+    assert writer.flush(timeout=60)
+    got = {s.name: s.description for s in store.get_summaries([rid])[rid]}
+    assert got == {"loss": "training loss", "acc": "accuracy"}
