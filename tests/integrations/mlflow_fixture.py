@@ -18,8 +18,10 @@ def build(uri: str, tmp: Path) -> dict[str, Any]:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
-    vision = client.create_experiment("vision/resnet 50", tags={"area": "cv"})
-    nlp = client.create_experiment("nlp")
+    # Artifacts under tmp (MLflow's default for a database store is ./mlruns in the current folder).
+    where = (tmp / "mlartifacts").as_uri()
+    vision = client.create_experiment("vision/resnet 50", artifact_location=f"{where}/1", tags={"area": "cv"})
+    nlp = client.create_experiment("nlp", artifact_location=f"{where}/2")
     ids: dict[str, Any] = {}
 
     parent = client.create_run(vision, run_name="sweep", start_time=BASE_MS)
