@@ -7,7 +7,8 @@ What becomes what:
   (FINISHED Completed, FAILED Failed, KILLED Canceled, RUNNING Running, SCHEDULED Queued), start and end times kept,
   `mlflow.parentRunId` -> parent/child;
 - params -> properties (immutable, as in MLflow), plus `mlflow.run_id`, `mlflow.experiment_id`,
-  `mlflow.experiment_name`; tags -> tags, the `mlflow.*` system tags included;
+  `mlflow.experiment_name`; tags -> tags, the `mlflow.*` system tags included (`mlflow.note.content` is also
+  the run's description); experiment tags -> experiment tags;
 - every metric point -> a point with its step and timestamp (NaN kept as NaN);
 - the run's artifacts, when they are on this machine -> run files under `outputs/` (copied).
 
@@ -155,9 +156,11 @@ class _PointSink:
     def flush(self) -> None:
         if self.points:
             t0 = time.perf_counter()
-            written = self.store.write_metrics(self.points)
+            result = self.store.write_metric_batch(self.points)
             self.report.point_seconds += time.perf_counter() - t0
-            self.report.points += written
+            self.report.points += result.written
+            for rid, n in result.refused.items():
+                self.report.warnings.append(f"run {rid}: {n} points refused: the run has finished in runtui")
             if self.progress is not None:
                 self.progress.advance(len(self.points))
             self.points = []
@@ -213,6 +216,13 @@ def import_mlflow(
 
     for name in new_exps:
         store.ensure_experiment(name)
+    current = {e.name: e for e in store.list_experiments(include_archived=True)}
+    for exp in chosen:
+        tags = {_clean(k) or "": _clean(v) for k, v in exp.tags.items()}
+        have = current[names[exp.id]].tags
+        changed = {k: v for k, v in tags.items() if k not in have or have[k] != v}
+        if changed:
+            store.set_experiment_tags(names[exp.id], changed)
     _create_runs(store, [p for p in plans if not p.exists])
     sink = _PointSink(store, report, progress)
     for p in plans:
@@ -361,6 +371,7 @@ def _create_runs(store: Store, plans: list[_Plan]) -> None:
                     status=status,
                     parent_id=p.parent,
                     display_name=_clean(r.name) or None,
+                    description=p.tags.get("mlflow.note.content") or None,
                     kind="child" if p.parent else "interactive",
                     user=_clean(r.user) or "",
                     tags=tuple(p.tags.items()),

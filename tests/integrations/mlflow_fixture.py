@@ -29,7 +29,7 @@ def build(uri: str, tmp: Path) -> dict[str, Any]:
     client.log_batch(
         parent.info.run_id,
         params=[Param("search", "grid"), Param("long", "x" * 5000)],
-        tags=[RunTag("team", "vision"), RunTag("empty", "")],
+        tags=[RunTag("team", "vision"), RunTag("empty", ""), RunTag("mlflow.note.content", "a grid over lr")],
     )
     children = []
     for i, lr in enumerate((0.1, 0.01, 0.001)):

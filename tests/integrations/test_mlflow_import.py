@@ -137,7 +137,10 @@ def test_import_twice_copies_everything_once(mlflow_store: tuple[str, dict[str, 
     assert "points/s" in first.out
     assert "is runtui experiment vision-resnet-50" in first.err
     ws = runtui.Workspace(path=home)
-    assert {e.name for e in ws.store.list_experiments()} == {"Default", "vision-resnet-50", "nlp"}
+    exps = {e.name: e for e in ws.store.list_experiments()}
+    assert set(exps) == {"Default", "vision-resnet-50", "nlp"}
+    assert exps["vision-resnet-50"].tags == {"area": "cv"}
+    assert ws.store.get_run(f"mlflow_{ids['parent']}").description == "a grid over lr"
     assert f"mlflow_{ids['deleted']}" not in {r.id for r in ws.store.query_runs()}
     dump = _runtui_dump(ws)
     _compare(want, dump, ws)
