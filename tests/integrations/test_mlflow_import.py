@@ -17,6 +17,10 @@ from mlflow_fixture import build, grow
 
 import runtui
 
+# Building MLflow's SQLite schema (its migrations) counts in the first test; on a loaded 2-core box that alone
+# took minutes, so this module gets a longer bound than the suite's 300 s.
+pytestmark = pytest.mark.timeout(900)
+
 STATUS = {"FINISHED": "Completed", "FAILED": "Failed", "KILLED": "Canceled", "RUNNING": "Running"}
 
 
