@@ -51,6 +51,7 @@ LEAVES = {
     "runtui.identity",
     "runtui.config",
     "runtui.terminal_text",
+    "runtui.progress",
 }
 ALLOWED: dict[str, set[str]] = {
     "models": set(),  # runtui/models.py: the SQLModel tables (sqlmodel only)
@@ -58,9 +59,10 @@ ALLOWED: dict[str, set[str]] = {
     "watch": {"store"},
     "execution": {"store", "watch"},
     "core": {"store", "execution"},
-    "cli": {"core", "store", "execution", "watch", "tui", "demo"},
+    "cli": {"core", "store", "execution", "watch", "tui", "demo", "integrations"},
     "tui": {"core", "store", "watch", "execution"},
-    "demo": {"core"},
+    "demo": {"core", "integrations"},
+    "integrations": {"core", "store"},  # framework integrations and importers sit on the SDK and the store
 }
 
 
