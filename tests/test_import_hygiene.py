@@ -53,6 +53,7 @@ LEAVES = {
     "runtui.terminal_text",
     "runtui.pg_settings",
     "runtui.formatting",
+    "runtui.progress",
 }
 ALLOWED: dict[str, set[str]] = {
     "models": set(),  # schema v2's SQLModel tables (runtui/models.py): below the store
@@ -60,9 +61,10 @@ ALLOWED: dict[str, set[str]] = {
     "watch": {"store", "models"},
     "execution": {"store", "watch", "models"},
     "core": {"store", "execution", "models"},
-    "cli": {"core", "store", "execution", "watch", "tui", "demo", "models"},
+    "cli": {"core", "store", "execution", "watch", "tui", "demo", "models", "integrations"},
     "tui": {"core", "store", "watch", "execution", "models"},
-    "demo": {"core"},
+    "demo": {"core", "integrations"},
+    "integrations": {"core", "store", "models"},  # framework integrations and importers sit on the SDK and the store
 }
 
 

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc": ("maintenance", "gc"),
     "sync": ("sync", "run"),
     "models": ("models", "run"),
+    "import": ("importing", "run"),
     "version": ("maintenance", "version"),
     "init": ("maintenance", "init"),
 }

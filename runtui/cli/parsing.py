@@ -253,6 +253,9 @@ def build_parser() -> Parser:
     p.add_argument("--tag", action="append", type=key_value, default=[], metavar="KEY[=VALUE]", help="filter")
     p.add_argument("--latest", action="store_true", help="only each model's newest version")
     p.add_argument("--json", action="store_true", help="JSON (list: one object per line)")
+    from runtui.cli.commands.importing import add_parser as add_import
+
+    add_import(command)
 
     command("version", "print runtui's version")
     return parser

@@ -6,6 +6,7 @@ demo stays light on a 2-core box.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,27 @@ JOBS: tuple[DemoJob, ...] = (
         tags={"dataset": "cifar10-test"},
     ),
 )
+
+
+def _installed(module: str) -> bool:
+    """Whether `module` can be imported, without importing it (the demo must start fast)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+# Shown only where PyTorch Lightning is installed (`pip install 'runtui[lightning]'`).
+if _installed("lightning") and _installed("torch"):
+    JOBS += (
+        DemoJob(
+            "PyTorch Lightning fit",
+            "demo-lightning",
+            "train_lightning.py",
+            "lightning regressor",
+            tags={"framework": "lightning"},
+        ),
+    )
 
 EXPERIMENTS: tuple[str, ...] = tuple(dict.fromkeys(job.experiment for job in JOBS))
 

@@ -116,6 +116,9 @@ class NewRun:
     properties: tuple[tuple[str, str], ...] = ()
     description: str | None = None
     snapshot_id: str | None = None
+    # Importers (`runtui import mlflow`) keep the source's times; None means now.
+    created_at: float | None = None
+    started_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +218,8 @@ class Store:
             for r in runs:
                 numbers[r.experiment] += 1
                 started = now if r.status in (RunStatus.RUNNING, RunStatus.STARTING) else None
+                if r.started_at is not None:
+                    started = r.started_at
                 rows.append(
                     {
                         "id": r.id,
@@ -223,7 +228,7 @@ class Store:
                         "display_name": r.display_name,
                         "kind": r.kind,
                         "status": r.status.value,
-                        "created_at": now,
+                        "created_at": now if r.created_at is None else r.created_at,
                         "started_at": started,
                         "ended_at": None,
                         "host": r.host,
