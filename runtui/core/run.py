@@ -341,12 +341,20 @@ class Run:
         of it still runs (its message names the process, why, and what to do). Returns False (and does
         nothing) for a finished run.
         """
-        from runtui.core.cancel import cancel_runs, not_stopped
+        from runtui.core.cancel import cancel_runs
 
         changed = cancel_runs(self._store, self._id)
         self._record = self._store.get_run(self._id)
-        if not changed or not wait or self._record.status.is_terminal:
-            return changed
+        if changed and wait:
+            self.wait_for_cancel(timeout)
+        return changed
+
+    def wait_for_cancel(self, timeout: float | None = None) -> None:
+        """Wait for a requested cancel's real outcome: returns once the run is Canceled and its work stopped;
+        raises CancelNotStoppedError when a process of it still runs, CancelTimeoutError when the owner has not
+        acted within `timeout` (default: the grace period + 20 s)."""
+        from runtui.core.cancel import not_stopped
+
         limit = timeout if timeout is not None else _default_cancel_timeout()
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
@@ -356,7 +364,7 @@ class Run:
                 problem = not_stopped(rec)
                 if problem:
                     raise CancelNotStoppedError(problem)
-                return True
+                return
             time.sleep(0.05)
         raise CancelTimeoutError(
             f"run {self._id} was asked to cancel but is still {self._store.get_run(self._id).status.value} after "

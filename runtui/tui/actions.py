@@ -6,6 +6,7 @@ failures raise `RuntuiError` (or OSError) and the caller shows them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from runtui.errors import ValidationError
@@ -47,16 +48,24 @@ def why_not_fail(status: RunStatus) -> str | None:
     return None
 
 
-def cancel(config: WorkspaceConfig, run_id: str) -> str:
+def cancel(config: WorkspaceConfig, run_id: str, progress: Callable[[str], None]) -> str:
+    """Request the cancel (reported through `progress` at once), then wait for its real outcome: the message says
+    whether the work stopped; a process that survived raises CancelNotStoppedError naming it."""
+    from runtui.errors import CancelTimeoutError
+
     run = _run(config, run_id)
-    changed = run.cancel(wait=False)
-    status = run.record.status
-    if not changed:
-        reason = why_not_cancel(status)
-        return f"{run.name}: nothing to cancel ({reason or status.value})"
-    if status == RunStatus.CANCELED:
-        return f"{run.name}: Canceled (its owner was gone, so it was finalized directly)"
-    return f"{run.name}: cancel requested; its owner is stopping it"
+    if not run.cancel(wait=False):
+        reason = why_not_cancel(run.record.status)
+        return f"{run.name}: nothing to cancel ({reason or run.record.status.value})"
+    progress(f"{run.name}: cancel requested; its owner is stopping it")
+    try:
+        run.wait_for_cancel()
+    except CancelTimeoutError as exc:
+        if type(exc) is not CancelTimeoutError:
+            raise  # CancelNotStoppedError: the run is Canceled but its process goes on (the message says which)
+        return f"{run.name}: still {run.record.status.value}: {exc}"
+    # the run's own end may have won the race (Completed/Failed): say what it became
+    return f"{run.name}: {run.record.status.value}, its work stopped"
 
 
 def fail(config: WorkspaceConfig, run_id: str, reason: str) -> str:

@@ -96,6 +96,8 @@ async def test_cancel_stops_a_real_running_script(
         await wait_until(pilot, lambda: not ident.is_alive(), "the script process to be gone", timeout=30)
         assert "⊘" in screen_text(pilot)
         assert any("cancel requested" in m for m in notices)
+        # then the real outcome, once the owner has acted (not before: the request alone proves nothing)
+        await wait_until(pilot, lambda: any("Canceled, its work stopped" in m for m in notices), "outcome", timeout=30)
 
 
 async def test_fail_marks_a_real_running_script(

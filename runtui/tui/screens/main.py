@@ -555,7 +555,7 @@ class MainScreen(Screen[None]):
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self._act(actions.cancel, self.runtui_app.config, run_id)
+                self._act(actions.cancel, self.runtui_app.config, run_id, self._notify_plain)
             else:
                 self.notify("cancel: not confirmed, nothing done", timeout=2)
 
@@ -651,6 +651,10 @@ class MainScreen(Screen[None]):
             PromptDialog("Remove tag", body, placeholder="key", value=only, validate=validate, confirm="remove"),
             done,
         )
+
+    def _notify_plain(self, message: str) -> None:
+        """A notice from an action still under way (a worker thread): run text is never markup."""
+        self.app.notify(message, markup=False)
 
     @work(thread=True, group="actions", exit_on_error=False)
     def _act(self, fn: Callable[..., str], *args: Any) -> None:
