@@ -7,7 +7,8 @@ sessions may share this PostgreSQL). Connections are counted in pg_stat_activity
 
 The scale test (`reliability`) runs 10 hosts x 4 runs by default on this 2-core machine (RUNTUI_TEST_MANY_BOXES_RUNS
 sets the total; bench/connections.py runs the full 200): every run heart-beats, a box holds at most 2 connections,
-every cross-host cancel lands (its p95 is measured in bench/connections.py), and a pg_terminate_backend of every runtui connection loses no point.
+every cross-host cancel lands (its p95 is measured in bench/connections.py), and a
+pg_terminate_backend of every runtui connection loses no point.
 """
 
 from __future__ import annotations
