@@ -220,14 +220,14 @@ def test_postgres_disk_full_never_stops_training_and_logging_recovers(tmp_path: 
         CREATE FUNCTION {schema}.no_space() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
         END $$;
-        CREATE TRIGGER no_space BEFORE INSERT ON {schema}.metric
+        CREATE TRIGGER no_space BEFORE INSERT ON {schema}.metric_point
         FOR EACH STATEMENT EXECUTE FUNCTION {schema}.no_space();
         """,
     )
     at_error = logger.wait_for_error()
     assert logger.steps() > at_error
     assert logger.proc.poll() is None
-    _run_ddl(url, f"DROP TRIGGER no_space ON {schema}.metric")
+    _run_ddl(url, f"DROP TRIGGER no_space ON {schema}.metric_point")
     done = logger.finish()
     assert done["flushed"] is True
     err = logger.stderr()
