@@ -300,7 +300,9 @@ def _tables(url: str) -> list[tuple[Any, ...]]:
 
 
 def _row_counts(url: str) -> dict[str, int]:
-    return {t: query(url, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("run", "run_tag", "run_property", "metric_point")}
+    return {
+        t: query(url, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("run", "run_tag", "run_property", "metric_point")
+    }
 
 
 PATHS = [
