@@ -72,6 +72,10 @@ ALLOWED: dict[str, set[str]] = {
 ENTRY_POINTS: dict[str, set[str]] = {
     "runtui": {"core", "store"},  # __init__: the SDK's public names (imported lazily)
     "runtui.__main__": {"cli"},
+    # the opt-in `azureml.core` shim sits on the SDK; its startup hook (a submitted script's sitecustomize) on it
+    "runtui.compat": {"core"},
+    "runtui._azureml_bootstrap": set(),
+    "runtui._azureml_bootstrap.sitecustomize": {"compat"},
 }
 
 
