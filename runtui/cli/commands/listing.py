@@ -112,8 +112,9 @@ def _fast_pieces(cfg: WorkspaceConfig, args: argparse.Namespace) -> Iterator[Pie
         # Only a store with live runs pays the store layer: a reader finalizes runs whose owner vanished before
         # listing them (the fast read below sees that commit: each statement reads the latest state).
         from runtui.execution.liveness import finalize_vanished
+        from runtui.store import open_store
 
-        finalize_vanished(workspace(args).store)
+        finalize_vanished(open_store(cfg.store_url))
     return pieces(conn, summary, experiment=args.experiment, everything=args.all, limit=args.limit)
 
 
