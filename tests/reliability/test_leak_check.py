@@ -37,7 +37,8 @@ def test_a_leaked_process_fails_the_session_and_is_killed(tmp_path: Path) -> Non
         "import subprocess, sys\n"
         "def test_leaks():\n"
         "    p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
-        "    open('leaked.pid', 'w').write(str(p.pid))\n",
+        # an absolute path: the shared conftest runs each test in a temporary current folder
+        f"    open({str(tmp_path / 'leaked.pid')!r}, 'w').write(str(p.pid))\n",
     )
     assert code != 0, out
     assert "left 1 process(es) running" in out, out
