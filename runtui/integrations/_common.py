@@ -134,3 +134,17 @@ def number(value: Any) -> float | None:
         except (TypeError, ValueError, RuntimeError):
             return None
     return None
+
+
+def end_run(run: Any, owned: bool, error: BaseException | str | None = None) -> None:
+    """End a run an integration started: Completed, or Failed with `error`. A run it did not start (a submitted
+    run, or one passed in) is only flushed: its owner ends it."""
+    if run is None:
+        return
+    run.flush()
+    if not owned:
+        return
+    if error is None:
+        run.complete()
+    else:
+        run.fail(error)

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from runtui.integrations._common import add_properties, number, require, resolve_run
+from runtui.integrations._common import add_properties, end_run, number, require, resolve_run
 
 keras = require(
     "keras",
@@ -116,15 +116,7 @@ class RuntuiCallback(keras.callbacks.Callback):  # type: ignore[misc,name-define
     def finish(self, error: BaseException | str | None = None) -> None:
         """End the run this callback started now: Completed, or Failed with `error`. A run it did not start
         (a submitted run, or one passed in) is only flushed."""
-        if self._run is None:
-            return
-        self._run.flush()
-        if not self._owned:
-            return
-        if error is None:
-            self._run.complete()
-        else:
-            self._run.fail(error)
+        end_run(self._run, self._owned, error)
 
 
 __all__ = ["RuntuiCallback"]
