@@ -124,9 +124,18 @@ def _compare(mlflow: dict[str, dict[str, Any]], dump: dict[str, dict[str, Any]],
             assert (ws.config.run_dir(rid) / path).stat().st_size == size
 
 
+def _new_home(tmp_path: Path) -> Path:
+    """An empty runtui workspace to import into: like every command but init/submit/demo, import refuses a --home
+    that does not exist (a typo in --home must not silently start a second workspace)."""
+    home = tmp_path / "home"
+    res = runtui_cli("init", home=home)
+    assert res.code == 0, res.err
+    return home
+
+
 def test_import_twice_copies_everything_once(mlflow_store: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
     uri, ids = mlflow_store
-    home = tmp_path / "home"
+    home = _new_home(tmp_path)
     want = _mlflow_view(uri)
     assert sum(len(p) for r in want.values() for p in r["series"].values()) >= 10_000
 
@@ -167,7 +176,7 @@ def test_import_twice_copies_everything_once(mlflow_store: tuple[str, dict[str, 
 
 def test_unknown_experiment_is_a_usage_error(mlflow_store: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
     uri, _ = mlflow_store
-    res = runtui_cli("import", "mlflow", "--from", uri, "--experiment", "nope", home=tmp_path / "home")
+    res = runtui_cli("import", "mlflow", "--from", uri, "--experiment", "nope", home=_new_home(tmp_path))
     assert res.code == 2
     assert res.err_lines == [res.err_lines[0]] and "no MLflow experiment 'nope'" in res.err_lines[0]
 
@@ -216,7 +225,7 @@ def test_a_damaged_run_loses_nothing_and_a_later_import_completes_it(tmp_path: P
     acc = next((tmp_path / "mlruns").glob(f"*/{bad}/metrics/acc"))
     intact = acc.read_text()
     acc.write_text(intact + "17000000\n")  # a torn write
-    home = tmp_path / "home"
+    home = _new_home(tmp_path)
 
     res = runtui_cli("import", "mlflow", "--from", uri, home=home)
     assert res.code == 1
