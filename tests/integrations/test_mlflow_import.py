@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +26,47 @@ pytestmark = pytest.mark.timeout(900)
 STATUS = {"FINISHED": "Completed", "FAILED": "Failed", "KILLED": "Canceled", "RUNNING": "Running"}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "file"])
+@pytest.fixture(scope="module", params=["sqlite", "file", "postgresql"])
 def mlflow_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[str, dict[str, Any]]:
-    """One MLflow store per backend for the module (MLflow's SQLite schema takes seconds to create)."""
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """One MLflow store per backend for the module (MLflow's SQLite schema takes seconds to create). The
+    PostgreSQL one lives in a database of its own, made for the module and dropped after it."""
     tmp = tmp_path_factory.mktemp(f"mlflow-{request.param}")
     if request.param == "sqlite":
-        uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    else:
+        yield f"sqlite:///{tmp / 'mlflow.db'}", build(f"sqlite:///{tmp / 'mlflow.db'}", tmp)
+    elif request.param == "file":
         os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
         uri = (tmp / "mlruns").as_uri()
-    ids = build(uri, tmp)
-    return uri, ids
+        yield uri, build(uri, tmp)
+    else:
+        with _postgres_database() as server:
+            # MLflow itself writes through psycopg 3 (psycopg2 is not installed); the import reads the plain
+            # `postgresql://` URI a user copies from MLflow's settings, which runtui maps onto psycopg 3.
+            ids = build(f"postgresql+psycopg://{server}", tmp)
+            yield f"postgresql://{server}", ids
+
+
+@contextlib.contextmanager
+def _postgres_database() -> Iterator[str]:
+    """`user@host:port/db` of a new, empty database on the test PostgreSQL server; dropped afterwards."""
+    url = os.environ.get("RUNTUI_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("RUNTUI_TEST_POSTGRES_URL is not set: no PostgreSQL to build an MLflow store on")
+    import psycopg
+
+    server = url.split("://", 1)[1].rsplit("/", 1)[0]
+    name = f"mlflow_source_{os.getpid()}"
+    admin = f"postgresql://{server}/{url.rsplit('/', 1)[1]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"{server}/{name}"
+    finally:
+        # FORCE: MLflow's engine still holds pooled connections to it.
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _mlflow_view(uri: str) -> dict[str, dict[str, Any]]:
@@ -146,7 +176,7 @@ def test_import_twice_copies_everything_once(mlflow_store: tuple[str, dict[str, 
 
     first = runtui_cli("import", "mlflow", "--from", uri, home=home)
     assert first.code == 0, first.err
-    assert "3 experiments new; 5 runs new, 0 updated, 0 unchanged"  # with MLflow's Default in first.out
+    assert "3 experiments new; 5 runs new, 0 updated, 0 unchanged" in first.out  # MLflow's Default counts
     assert "points/s" in first.out
     assert "is runtui experiment vision-resnet-50" in first.err
     ws = runtui.Workspace(path=home)
