@@ -480,7 +480,14 @@ class Agent:
             if name in COALESCED_CALLS:
                 points = call_args[0] if call_args else call_kwargs.get("points", [])
                 descriptions = call_args[1] if len(call_args) > 1 else call_kwargs.get("descriptions")
-                result = self._metrics.submit((list(points), dict(descriptions or {})))
+                try:
+                    result = self._metrics.submit((list(points), dict(descriptions or {})))
+                except Exception as exc:
+                    if _refused_content(exc):  # the SDK's writer isolates bad points on this type (the cause
+                        from runtui.errors import ValidationError  # chain does not survive the socket)
+
+                        raise ValidationError(str(exc)) from None
+                    raise
                 return result.written if name == "write_metrics" else result
             if name == "append_log":
                 bound = inspect.signature(_append_log_signature).bind(*call_args, **call_kwargs)
@@ -556,9 +563,25 @@ def _picklable(exc: Exception) -> Exception:
         pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:
-        from runtui.errors import StoreError
+        from runtui.errors import StoreError, ValidationError
 
+        if _refused_content(exc):  # the caller (the SDK's metric writer) isolates bad points on this type
+            return ValidationError(f"{type(exc).__name__}: {exc}")
         return StoreError(f"{type(exc).__name__}: {exc}")
+
+
+def _refused_content(exc: BaseException) -> bool:
+    """The database refused what was written (bad data), as opposed to being busy or away."""
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, (DataError, IntegrityError, UnicodeError, OverflowError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _log(message: str) -> None:
