@@ -31,8 +31,8 @@ MAX_BUFFERED = 2_000_000
 class MetricWriter:
     def __init__(self, store: Store, flush_interval: float = FLUSH_INTERVAL_S, max_buffered: int = MAX_BUFFERED):
         self.store = store
-        # Where batches go: the store, or (a script whose supervisor uses the box agent) the agent, which merges
-        # the batches of every run of the box into one transaction.
+        # Where batches go: the store, or (a script whose supervisor uses the box agent; set by core/owner.py)
+        # the agent, which merges the batches of every run of the box into one transaction.
         self.sink: Callable[[list[PendingPoint], dict[tuple[str, str], str]], MetricWriteResult] = (
             store.write_metric_batch
         )
@@ -299,13 +299,6 @@ def writer_for(store: Store) -> MetricWriter:
         writer = _writers.get(key)
         if writer is None:
             writer = _writers[key] = MetricWriter(store)
-            from runtui.pg_settings import metrics_via_agent
-
-            if metrics_via_agent(store.url):
-                from runtui.execution.box_agent import AgentLink, AgentStore
-
-                # Falls back to the store itself (a connection per transaction) when no agent answers.
-                writer.sink = AgentStore(AgentLink(store.url)).write_metric_batch
         return writer
 
 

@@ -130,3 +130,44 @@ def test_log_copies_of_many_supervisors_merge_and_keep_each_runs_order(url: str)
         assert seqs[k] == list(range(20))
         assert "".join(c[2] for c in store.read_log_chunks(f"l{k}")) == "".join(f"line {i} of {k}\n" for i in range(20))
     assert seen["log_chunks"] == CALLERS * 20 and seen["log_transactions"] < seen["log_chunks"]  # merged
+
+
+# A submitted script: how many metric batches its box's agent wrote while the script logged and flushed 5 times.
+THROUGH_AGENT_SCRIPT = """
+import json
+from runtui.core.run import Run
+from runtui.execution.box_agent import AgentLink
+run = Run.get_context()
+link = AgentLink(run._store.url)
+before = link.request("ping")["metric_batches"]
+for i in range(5):
+    run.log("loss", float(i))
+    run.flush()
+print("agent batches " + json.dumps(link.request("ping")["metric_batches"] - before), flush=True)
+"""
+
+
+def test_a_submitted_scripts_metric_batches_go_through_the_agent(
+    url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from exec_helpers import submit, wait_status, write_script
+
+    from runtui import config
+
+    host = "merge-" + secrets.token_hex(3)
+    monkeypatch.setenv("RUNTUI_HOST", host)
+    src = tmp_path / "src"
+    src.mkdir()
+    script = write_script(src, THROUGH_AGENT_SCRIPT)
+    ws = config.resolve(path=tmp_path / "ws", store_url=url)
+    store = open_store(url)
+    rec = submit(store, ws, src, script)
+    done = wait_status(store, rec.id, RunStatus.COMPLETED, RunStatus.FAILED)
+    log = (ws.run_dir(rec.id) / "logs" / "output.log").read_text()
+    assert done.status is RunStatus.COMPLETED, log
+    [line] = [x for x in log.splitlines() if x.startswith("agent batches ")]
+    assert json.loads(line.removeprefix("agent batches ")) >= 5  # each flush was a batch, sent through the agent
+    [series] = store.get_series(rec.id, ["loss"])
+    assert list(series.values) == [0.0, 1.0, 2.0, 3.0, 4.0]
