@@ -4,7 +4,8 @@
                                 [--no-agent N] [--cancels N] [--quick]
 
 Sizes: the defaults are issue 14's (one box at 1/50/200 runs, 10 boxes sharing 200 runs, every run canceled
-from another box): ~200 x (supervisor + script) processes, about 11 GiB and 15-20 minutes on 2 cores; run it on
+from another box): ~200 x (supervisor + script) processes, an estimated 11 GiB and 15-20 minutes on 2 cores
+(extrapolated from --quick, not yet run at full size); run it on
 a quiet machine. `--quick` is `--one-box 1,10 --no-agent 0 --hosts 4 --runs 20 --cancels 10`: under a minute.
 
 "Boxes" are simulated hosts (RUNTUI_HOST and run folders of their own) on this machine. Each run is a tiny
