@@ -236,7 +236,7 @@ sizes (full / --quick):
 
 standalone (not in this suite; each prints its sizes with --help):
   python -m bench.connections [--quick]        many boxes on one PostgreSQL: 1/50/200 runs on one box, 10 boxes
-                                               x 200 runs, cross-host cancel p95, a cut of every connection
+                                               sharing 200 runs, cross-host cancel p95, a cut of every connection
                                                (estimated ~11 GiB, 15-20 min) / --quick: 1,10 and 4 x 20
                                                runs (< 1 min)
   python bench/sqlite_fairness.py              16 writers x 15 s, busy handler vs fair queue (worst wait,
