@@ -1,14 +1,20 @@
 """Many boxes on one PostgreSQL: connections per box, memory per run, cross-host cancel, a cut of every connection.
 
     python -m bench.connections [--store URL] [--one-box 1,50,200] [--hosts 10] [--runs 200] [--json OUT]
-                                [--no-agent N]
+                                [--no-agent N] [--cancels N] [--quick]
+
+Sizes: the defaults are issue 14's (one box at 1/50/200 runs, 10 boxes sharing 200 runs, every run canceled
+from another box): ~200 x (supervisor + script) processes, an estimated 11 GiB and 15-20 minutes on 2 cores
+(extrapolated from --quick, not yet run at full size); run it on
+a quiet machine. `--quick` is `--one-box 1,10 --no-agent 0 --hosts 4 --runs 20 --cancels 10`: under a minute.
 
 "Boxes" are simulated hosts (RUNTUI_HOST and run folders of their own) on this machine. Each run is a tiny
 submitted script that logs a point a second through the SDK and prints `logged N` after each.
 
 1. One box, 1 then 50 then 200 concurrent runs (added to the same box): the connections of that box seen during a
-   whole 3 s window (held) and at any single sample (peak, short-lived ones included); memory per run (USS of
-   the supervisor + the script) and of the agent.
+   whole 3 s window (held) and at any single sample (peak, short-lived ones included); memory per run (USS and
+   RSS of the supervisor + the script) and of the agent; how many metric batches the agent merged into how many
+   transactions (the scripts' batches go through it: `RUNTUI_METRICS_VIA_AGENT`).
 2. `--no-agent N`: for comparison, N runs on a box with RUNTUI_BOX_AGENT=0 (each supervisor talks to PostgreSQL
    itself and its script keeps a pool).
 3. `--hosts` boxes sharing `--runs` runs: held connections per box and in total against max_connections; then a
@@ -204,29 +210,47 @@ class Bench:
 
         sup: list[float] = []
         scr: list[float] = []
+        rss: list[float] = []
         for rec in self.store.get_runs_by_id(run_ids):
+            per_run = 0.0
             for pid, out in ((rec.owner_pid, sup), (rec.pid, scr)):
                 if pid is None:
                     continue
                 with suppress(psutil.Error):
-                    out.append(psutil.Process(pid).memory_full_info().uss / 2**20)
+                    info = psutil.Process(pid).memory_full_info()
+                    out.append(info.uss / 2**20)
+                    per_run += info.rss / 2**20
+            rss.append(per_run)
+
+        def mean(xs: list[float]) -> float:
+            return round(statistics.mean(xs), 1) if xs else 0.0
+
         return {
-            "supervisor_uss_mib": round(statistics.mean(sup), 1) if sup else 0.0,
-            "script_uss_mib": round(statistics.mean(scr), 1) if scr else 0.0,
-            "per_run_uss_mib": round((statistics.mean(sup) if sup else 0) + (statistics.mean(scr) if scr else 0), 1),
+            "supervisor_uss_mib": mean(sup),
+            "script_uss_mib": mean(scr),
+            "per_run_uss_mib": round(mean(sup) + mean(scr), 1),
+            # RSS counts the shared pages (the interpreter, libraries) in full: an upper bound per run.
+            "per_run_rss_mib": mean(rss),
         }
 
-    def agent_memory(self, host: str) -> float | None:
+    def agent_stats(self, host: str) -> dict[str, Any]:
+        """The agent's USS, and the metric batches and log chunks it merged into how many transactions."""
         import psutil
 
         from runtui.execution.box_agent import AgentLink
 
         link = AgentLink(self.url, host)
         try:
-            pid = int(link.request("ping")["pid"])
-            return round(psutil.Process(pid).memory_full_info().uss / 2**20, 1)
+            seen = link.request("ping")
+            return {
+                "agent_uss_mib": round(psutil.Process(int(seen["pid"])).memory_full_info().uss / 2**20, 1),
+                "agent_metric_batches": seen.get("metric_batches"),
+                "agent_metric_transactions": seen.get("metric_transactions"),
+                "agent_log_chunks": seen.get("log_chunks"),
+                "agent_log_transactions": seen.get("log_transactions"),
+            }
         except Exception:
-            return None
+            return {"agent_uss_mib": None}
         finally:
             link.close()
 
@@ -326,7 +350,7 @@ def one_box(bench: Bench, steps: list[int]) -> dict[str, Any]:
             runs += bench.submit(host, n - len(runs))
             bench.wait_beating(runs)
             conn = bench.window([host])[host]
-            out[str(n)] = {**conn, **bench.memory(runs), "agent_uss_mib": bench.agent_memory(host)}
+            out[str(n)] = {**conn, **bench.memory(runs), **bench.agent_stats(host)}
             print(f"one box, {n} runs: {out[str(n)]}", flush=True)
     finally:
         bench.stop_everything()
@@ -417,7 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=200, help="runs over --hosts boxes (0 skips)")
     parser.add_argument("--cancels", type=int, default=0, help="cancel this many (random) runs, timed; 0: all")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--quick", action="store_true", help="small sizes: 1,10 runs on one box, 20 runs on 4 boxes")
     ns = parser.parse_args(argv)
+    if ns.quick:
+        ns.one_box, ns.no_agent, ns.hosts, ns.runs, ns.cancels = "1,10", 0, 4, 20, 10
     os.environ.setdefault("RUNTUI_BOX_AGENT_IDLE_S", "2")
     result: dict[str, Any] = {"load_before": os.getloadavg(), "cpus": os.cpu_count()}
     with private_schema(ns.store) as url, tempfile.TemporaryDirectory(prefix="runtui-conn-") as tmp:

@@ -221,8 +221,40 @@ def update_docs(report: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- main
 
 
+SIZES = """\
+sizes (full / --quick):
+  sqlite_write                  durable points into one run: 300,000 x 3 / 100,000 x 2 (+ raw sqlite3, peers)
+  postgres_write                durable points into PostgreSQL: 200,000 / 100,000
+  run_lifecycle, fair_logging   runs created, logged and completed through the SDK: 200 / 50 repetitions, side
+                                by side with MLflow (log_metric synchronous=False) and W&B offline if installed
+  startup                       fresh interpreters: import runtui, the store's import, start_logging -> log ->
+                                complete -> exit with its main-thread phases; median of 10 / 5
+  query                         get_runs vs MLflow search_runs on 100,000 / 20,000 runs; `runtui ls --all
+                                --json` over the tree store: 1,000 / 100 experiments x 100 runs
+  tui                           TUI first paint on the same tree store
+  cancel                        bench/cancel_latency.py: 20 rounds
+
+standalone (not in this suite; each prints its sizes with --help):
+  python -m bench.connections [--quick]        many boxes on one PostgreSQL: 1/50/200 runs on one box, 10 boxes
+                                               sharing 200 runs, cross-host cancel p95, a cut of every connection
+                                               (estimated ~11 GiB, 15-20 min) / --quick: 1,10 and 4 x 20
+                                               runs (< 1 min)
+  python bench/sqlite_fairness.py              16 writers x 15 s, busy handler vs fair queue (worst wait,
+                                               throughput); small: --writers 8 --seconds 4
+  python bench/cancel_loss.py                  20 cancels of a script logging every 2 ms; small: --tries 3
+  python -m bench.notify_latency               50 status changes, LISTEN vs poll; small: --rounds 10
+  python bench/mlflow_import.py                1,000,000 MLflow points imported; small: --points 100000
+  python -m bench.cancel_latency               20 cancels of a 5-process tree; small: --runs 3
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.split("\n\n")[0],
+        epilog=SIZES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run, not figures to quote)")
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow comparisons")

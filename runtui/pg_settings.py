@@ -8,6 +8,8 @@ Read from the environment when an engine or a watcher is made (see docs/architec
   statements, and no LISTEN (a LISTEN needs a session of its own): watchers poll the store revision instead.
 - `RUNTUI_PG_LISTEN=0`: no LISTEN either, without the rest (a proxy that drops notifications).
 - `RUNTUI_BOX_AGENT=0`: supervisors talk to the store themselves instead of through the box agent.
+- `RUNTUI_METRICS_VIA_AGENT=1` (set by supervisors that use the agent): a script's SDK sends its metric batches
+  to the box agent, which writes the points of every run of the box in one transaction (no connection per batch).
 - `RUNTUI_PG_BOX_SLOTS` (default 2): with `RUNTUI_PG_POOL=null`, how many such short-lived connections the
   processes of one box may have open at once (lock files shared by the box); the agent's two come on top.
 - every connection carries `application_name=runtui:<role>@<host>` (role from `RUNTUI_PG_ROLE`, default `sdk`).
@@ -25,6 +27,7 @@ LISTEN_ENV = "RUNTUI_PG_LISTEN"
 ROLE_ENV = "RUNTUI_PG_ROLE"
 AGENT_ENV = "RUNTUI_BOX_AGENT"
 SLOTS_ENV = "RUNTUI_PG_BOX_SLOTS"
+METRICS_AGENT_ENV = "RUNTUI_METRICS_VIA_AGENT"
 DEFAULT_SLOTS = 2
 
 _TRUE = ("1", "true", "yes", "on")
@@ -42,6 +45,15 @@ def listen_enabled() -> bool:
 
 def agent_enabled() -> bool:
     return os.environ.get(AGENT_ENV, "").strip().lower() not in _FALSE
+
+
+def metrics_via_agent(url: str) -> bool:
+    """A submitted script on PostgreSQL whose supervisor uses the box agent: metric batches go through it."""
+    return (
+        url.startswith("postgresql")
+        and agent_enabled()
+        and os.environ.get(METRICS_AGENT_ENV, "").strip().lower() in _TRUE
+    )
 
 
 def application_name(role: str | None = None) -> str:

@@ -97,6 +97,7 @@ class OwnerAgent:
                 self._writers.append(writer)
                 if writer.on_refused is None:  # the store refused points of a finished run: stop sending them
                     writer.on_refused = writer.closed_by_store
+                _route_through_box_agent(writer)
         self.install_signal_handlers()
 
     def flush_all(self, timeout: float = 10.0) -> None:
@@ -328,3 +329,17 @@ def _reset_for(pid: int) -> None:
     global _agent, _agent_pid
     _agent = OwnerAgent()
     _agent_pid = pid
+
+
+def _route_through_box_agent(writer: MetricWriter) -> None:
+    """A submitted script on PostgreSQL whose supervisor uses the box agent (`RUNTUI_METRICS_VIA_AGENT`): its
+    metric batches go to the agent, which merges the box's batches into one transaction; with no agent
+    answering they go to the store itself (a connection per transaction)."""
+    from runtui.pg_settings import metrics_via_agent
+
+    url = getattr(writer.store, "url", "")
+    if not metrics_via_agent(url):
+        return
+    from runtui.execution.box_agent import AgentLink, AgentStore
+
+    writer.sink = AgentStore(AgentLink(url)).write_metric_batch

@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import errno
 import fcntl
+import inspect
 import os
 import pickle
 import socket
@@ -43,7 +44,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runtui.pg_settings import AGENT_ENV, POOL_ENV, ROLE_ENV, agent_enabled, box_folder, box_key
+from runtui.pg_settings import (
+    AGENT_ENV,
+    METRICS_AGENT_ENV,
+    POOL_ENV,
+    ROLE_ENV,
+    agent_enabled,
+    box_folder,
+    box_key,
+)
 
 if TYPE_CHECKING:
     from runtui.store import Store
@@ -62,6 +71,15 @@ STATUS_COALESCE_S = 0.1  # at most ~10 status reads a second per box, however bu
 STATUS_PATH_CALLS = frozenset({"get_run", "get_runs_by_id", "set_status", "set_statuses", "update_run", "descendants"})
 SUPERVISOR_STATUS_POLL_S = 10.0  # a supervisor linked to an agent re-reads on its own only this rarely
 SLOW_CALL_S = 2.0
+# Metric batches of the box's runs (scripts and supervisors) that the agent merges into one transaction; the
+# supervisors' log copies (append_log) are merged the same way.
+COALESCED_CALLS = frozenset({"write_metric_batch", "write_metrics"})
+
+
+def _append_log_signature(run_id: str, data: str, offset: int, stream: str = "output") -> None:
+    """Store.append_log's parameters, to read a forwarded call's arguments by name."""
+
+
 _HEADER = struct.Struct("!I")
 MAX_MESSAGE = 256 * 1024 * 1024
 
@@ -183,6 +201,113 @@ class _Client:
             return False
 
 
+class _Combiner:
+    """Flat combining on the agent's one connection: the first caller to find no write in progress becomes the
+    writer and writes every request queued meanwhile (bounded per transaction) in one store call; the others wait
+    for their share of the result. With 200 runs on a box that is a few transactions a second instead of one per
+    request. A merged write the database rejects for its content is retried request by request, so one bad
+    request fails only its own caller."""
+
+    limit = 50_000  # per transaction, in the units of `_size`
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self._lock = threading.Lock()
+        self._pending: list[tuple[Any, list[Any]]] = []
+        self._writing = False
+        self.transactions = 0
+        self.requests = 0
+
+    def submit(self, item: Any) -> Any:
+        slot: list[Any] = [threading.Event(), None, None]  # done, result, error
+        with self._lock:
+            self._pending.append((item, slot))
+            lead = not self._writing
+            self._writing = True
+        if lead:
+            self._drain()
+        slot[0].wait()
+        if slot[2] is not None:
+            raise slot[2]
+        return slot[1]
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._writing = False
+                    return
+                take, size = 0, 0
+                for item, _ in self._pending:
+                    if take and size + self._size(item) > self.limit:
+                        break
+                    size += self._size(item)
+                    take += 1
+                group, self._pending = self._pending[:take], self._pending[take:]
+            self._write(group)
+
+    def _write(self, group: list[tuple[Any, list[Any]]]) -> None:
+        self.requests += len(group)
+        items = [item for item, _ in group]
+        try:
+            self.transactions += 1
+            results = self.agent.call(lambda s: self._merged(s, items), level=2)
+        except Exception as exc:
+            if len(group) == 1 or _is_connection_error(exc):
+                for _, slot in group:
+                    slot[2] = exc
+                    slot[0].set()
+                return
+            for one in group:  # the content of some request was refused: each on its own, to find whose
+                self._write([one])
+            return
+        for (_, slot), result in zip(group, results, strict=True):
+            slot[1] = result
+            slot[0].set()
+
+    def _size(self, item: Any) -> int:
+        raise NotImplementedError
+
+    def _merged(self, store: Store, items: list[Any]) -> list[Any]:
+        """One store call for all `items`; one result per item."""
+        raise NotImplementedError
+
+
+class _MetricMerger(_Combiner):
+    """Metric batches `(points, descriptions)` of the box's runs (scripts and supervisors): one write_metric_batch."""
+
+    def _size(self, item: Any) -> int:
+        return len(item[0])
+
+    def _merged(self, store: Store, items: list[Any]) -> list[Any]:
+        from runtui.store.records import MetricWriteResult
+
+        merged = [p for points, _ in items for p in points]
+        descriptions = {k: v for _, d in items for k, v in d.items()}
+        result = store.write_metric_batch(merged, descriptions)
+        out = []
+        for points, _ in items:
+            mine: dict[str, int] = {}
+            if result.refused:  # a finished run refuses all of its points in a batch
+                for p in points:
+                    if p[0] in result.refused:
+                        mine[p[0]] = mine.get(p[0], 0) + 1
+            out.append(MetricWriteResult(len(points) - sum(mine.values()), mine))
+        return out
+
+
+class _LogMerger(_Combiner):
+    """Log chunks `(run_id, data, offset, stream)` the supervisors copy: one append_logs (sequence numbers back)."""
+
+    limit = 8 * 2**20  # characters per transaction
+
+    def _size(self, item: Any) -> int:
+        return len(item[1])
+
+    def _merged(self, store: Store, items: list[Any]) -> list[Any]:
+        return store.append_logs(items)
+
+
 class Agent:
     """The agent's state; `serve()` runs it until it has been idle for `idle_s`."""
 
@@ -202,6 +327,8 @@ class Agent:
         self._stop = threading.Event()
         self._watcher: Watcher | None = None
         self.calls = 0
+        self._metrics = _MetricMerger(self)
+        self._logs = _LogMerger(self)
 
     # -- the store, on one connection
 
@@ -350,12 +477,38 @@ class Agent:
             name, call_args, call_kwargs = args
             if name.startswith("_"):
                 raise AttributeError(f"the box agent does not run private store methods ({name})")
+            if name in COALESCED_CALLS:
+                points = call_args[0] if call_args else call_kwargs.get("points", [])
+                descriptions = call_args[1] if len(call_args) > 1 else call_kwargs.get("descriptions")
+                try:
+                    result = self._metrics.submit((list(points), dict(descriptions or {})))
+                except Exception as exc:
+                    if _refused_content(exc):  # the SDK's writer isolates bad points on this type (the cause
+                        from runtui.errors import ValidationError  # chain does not survive the socket)
+
+                        raise ValidationError(str(exc)) from None
+                    raise
+                return result.written if name == "write_metrics" else result
+            if name == "append_log":
+                bound = inspect.signature(_append_log_signature).bind(*call_args, **call_kwargs)
+                bound.apply_defaults()
+                a = bound.arguments
+                return self._logs.submit((a["run_id"], a["data"], a["offset"], a["stream"]))
             level = 1 if name in STATUS_PATH_CALLS else 2
             return self.call(lambda s: getattr(s, name)(*call_args, **call_kwargs), level=level)
         if op == "clock":
             return self.call(store_now, level=1)
         if op == "ping":
-            return {"pid": os.getpid(), "host": self.host, "calls": self.calls}
+            merged = self._metrics
+            return {
+                "pid": os.getpid(),
+                "host": self.host,
+                "calls": self.calls,
+                "metric_batches": merged.requests,
+                "metric_transactions": merged.transactions,
+                "log_chunks": self._logs.requests,
+                "log_transactions": self._logs.transactions,
+            }
         raise ValueError(f"unknown box agent request {op!r}")
 
     # -- main
@@ -410,9 +563,25 @@ def _picklable(exc: Exception) -> Exception:
         pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:
-        from runtui.errors import StoreError
+        from runtui.errors import StoreError, ValidationError
 
+        if _refused_content(exc):  # the caller (the SDK's metric writer) isolates bad points on this type
+            return ValidationError(f"{type(exc).__name__}: {exc}")
         return StoreError(f"{type(exc).__name__}: {exc}")
+
+
+def _refused_content(exc: BaseException) -> bool:
+    """The database refused what was written (bad data), as opposed to being busy or away."""
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, (DataError, IntegrityError, UnicodeError, OverflowError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _log(message: str) -> None:
@@ -777,6 +946,7 @@ def supervisor_store(url: str) -> Any:
 
         return open_store(url)
     os.environ.setdefault(POOL_ENV, "null")
+    os.environ.setdefault(METRICS_AGENT_ENV, "1")  # the script's metric batches go through the agent too
     return AgentStore(AgentLink(url))
 
 

@@ -132,15 +132,20 @@ def decode_special_float(text: str | None) -> float | None:
 
 
 def dialect_insert(conn_or_sqlite: Connection | bool, table: Any) -> Any:
-    """INSERT with ON CONFLICT support for the connection's backend."""
+    """INSERT with ON CONFLICT support for the connection's backend.
+
+    Its result's rowcount says how many rows an upsert really inserted: SQLAlchemy 2.1 reports -1 for an INSERT
+    on psycopg unless asked to keep the count (`preserve_rowcount`), which made every get-or-create on
+    PostgreSQL look like "already there" (no revision bump, nothing counted as created).
+    """
     sqlite = conn_or_sqlite if isinstance(conn_or_sqlite, bool) else conn_or_sqlite.dialect.name == "sqlite"
     if sqlite:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(table)
+        return sqlite_insert(table).execution_options(preserve_rowcount=True)
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-    return pg_insert(table)
+    return pg_insert(table).execution_options(preserve_rowcount=True)
 
 
 def bump(conn: Connection, run_ids: Iterable[str] = ()) -> int:

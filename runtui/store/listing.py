@@ -9,8 +9,12 @@ line is out after the first piece. Only plain reads; a store at a schema version
 
 from __future__ import annotations
 
+import json
+import queue
+import re
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +122,137 @@ def _headlines(conn: sqlite3.Connection, table: str, where: str, params: list[An
         f"WHERE {where} AND kind IN ('scalar', 'text') AND substr(name, 1, 4) != 'sys/' GROUP BY run_id"
     )
     return {run_id: (name, value) for run_id, name, value, _ in conn.execute(sql, params)}
+
+
+# ---------------------------------------------------------------- JSON lines built by SQLite
+
+
+def _line_sql(summary_table: str, where: str, order: str) -> str:
+    """One row per run: (the line up to the times, created, started, ended, the duration or NULL, the text up
+    to the headline value, the scalar headline value or NULL, the rest of the line). SQLite quotes every string
+    (json_quote) and reads each run's tags and headline metric through their indexes (correlated subqueries: rows
+    stream from the first one). Python formats the times and the two numbers, exactly as the store-layer path
+    does (measured: SQLite's strftime and printf cost more than Python's cached `iso_text`)."""
+    live = ", ".join(f"'{v}'" for v in LIVE_VALUES)  # our own constants, not user input
+    # The first number or string the run logged, system metrics left out (as `_headlines`).
+    headline = (
+        f"SELECT s.rowid FROM {summary_table} AS s WHERE s.run_id = run.id AND s.kind IN ('scalar', 'text') "
+        "AND substr(s.name, 1, 4) != 'sys/' ORDER BY s.first_time, s.name LIMIT 1"
+    )
+    return f"""
+SELECT
+  '{{"runId":' || json_quote(run.id) || ',"experiment":' || json_quote(run.experiment)
+  || ',"status":' || json_quote(run.status) || ',"displayName":'
+  || json_quote(CASE WHEN run.display_name IS NULL OR run.display_name = '' THEN run.id ELSE run.display_name END)
+  || ',"parentRunId":' || json_quote(run.parent_id)
+  || ',"createdTimeUtc":',
+  run.created_at, run.started_at, run.ended_at,
+  CASE WHEN run.ended_at IS NULL AND run.status IN ({live}) THEN :now ELSE run.ended_at END
+    - CASE WHEN run.started_at IS NULL OR run.started_at = 0 THEN run.created_at ELSE run.started_at END,
+  ',"headlineMetric":' || CASE
+    WHEN h.name IS NULL THEN 'null'
+    WHEN h.kind = 'text' THEN '{{"name":' || json_quote(h.name) || ',"value":' || json_quote(h.last_text)
+    WHEN h.last IS NULL THEN '{{"name":' || json_quote(h.name) || ',"value":null'
+    ELSE '{{"name":' || json_quote(h.name) || ',"value":' END,
+  CASE WHEN h.kind = 'scalar' THEN h.last END,
+  CASE WHEN h.name IS NULL THEN '' ELSE '}}' END || ',"tags":'
+  || coalesce((SELECT json_group_object(t.key, t.value) FROM run_tag AS t WHERE t.run_id = run.id), '{{}}') || '}}'
+FROM run LEFT JOIN {summary_table} AS h ON h.rowid = ({headline})
+{where} {order}
+"""
+
+
+# What JSON with ensure_ascii escapes beyond SQLite's json_quote (which escapes quotes and controls < 0x20).
+_NON_ASCII = re.compile(r"[^\x00-\x7e]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_chunks(
+    conn: sqlite3.Connection,
+    summary_table: str,
+    *,
+    experiment: str | None,
+    everything: bool,
+    limit: int,
+    now: float,
+) -> Generator[str, None, None]:
+    """The listing of `pieces` as JSON lines (the bytes `runtui.cli.commands.listing.encode_pieces` writes), in
+    text blocks ready for one write each: the first block small (the first line out at once), then `PIECE` runs
+    per block. SQLite builds each line; Python only formats two numbers per run and escapes non-ASCII text
+    (`\\u00e9`, as `ensure_ascii` does) in the blocks that have any."""
+    live = ", ".join(f"'{v}'" for v in LIVE_VALUES)
+    order = "ORDER BY run.created_at DESC, run.id DESC"
+    exp_cond = "WHERE run.experiment = :experiment" if experiment is not None else ""
+    if everything:
+        where = exp_cond
+    else:
+        newest = f"SELECT run.id FROM run {exp_cond} {order} LIMIT :limit"
+        where = f"WHERE (run.id IN ({newest}) OR run.status IN ({live}))"
+        where += " AND run.experiment = :experiment" if experiment is not None else ""
+    from runtui.formatting import iso_text as iso
+
+    params = {"experiment": experiment, "limit": limit, "now": now}
+    cursor = conn.execute(_line_sql(summary_table, where, order), params)
+    rows = cursor.fetchmany(FIRST_PIECE)
+    if not rows:
+        return
+    yield _block(rows, iso)
+    if len(rows) < FIRST_PIECE:
+        return
+    # SQLite steps without the GIL: a reader thread runs the query (quoting, tags, headline metrics) while this
+    # thread formats the previous block; on two cores the listing takes about the longer of the two, not the sum.
+    blocks: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=4)
+    stop = threading.Event()  # the consumer went away (`runtui ls --json | head`): the reader ends too
+
+    def hand_over(item: list[tuple[Any, ...]] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                blocks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            while hand_over(got := cursor.fetchmany(PIECE) or None) and got is not None:
+                pass
+        except BaseException as exc:  # handed to the consumer, which raises it
+            hand_over(exc)
+
+    reader = threading.Thread(target=read, name="runtui-listing", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = blocks.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield _block(item, iso)
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _block(rows: list[tuple[Any, ...]], iso: Callable[[float], str]) -> str:
+    """JSON lines of rows of `_line_sql`: times and numbers formatted as the store-layer path formats them."""
+    q = '"'
+    block = "".join(
+        [
+            f'{a}{"null" if t0 is None else f"{q}{iso(t0)}{q}"},"startTimeUtc":'
+            f'{"null" if t1 is None else f"{q}{iso(t1)}{q}"},"endTimeUtc":'
+            f'{"null" if t2 is None else f"{q}{iso(t2)}{q}"},"durationSeconds":'
+            f"{'null' if d is None else f'{d:.3f}' if d > 0 else '0.000'}{b}"
+            f"{'' if v is None else repr(v) if v.__class__ is float else json.dumps(v)}{c}\n"
+            for a, t0, t1, t2, d, b, v, c in rows
+        ]
+    )
+    return block if block.isascii() and "\x7f" not in block else _NON_ASCII.sub(_escape, block)

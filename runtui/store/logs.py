@@ -8,6 +8,7 @@ can seek (read_log_range) without reading what came before.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import LargeBinary, cast, func, insert, select
@@ -47,6 +48,40 @@ def append_log(db: Database, run_id: str, data: str, offset: int, stream: str = 
         return nxt
 
     return db.write("copying log output", work)
+
+
+def append_logs(db: Database, items: Sequence[tuple[str, str, int, str]]) -> list[int]:
+    """Append many chunks `(run_id, data, offset, stream)`, of one or many runs, in ONE transaction; returns
+    their sequence numbers (in order). The box agent merges the log copies of a box's supervisors with it."""
+    for _, data, _, _ in items:
+        if "\x00" in data:
+            raise ValidationError("log text copied to the store cannot contain NUL characters; replace them first")
+
+    def work(conn: Connection) -> list[int]:
+        pg = conn.dialect.name == "postgresql"
+        runs = sorted({item[0] for item in items})  # locks in one order: two merged appenders never deadlock
+        nxt: dict[str, int] = {}
+        for run_id in runs:
+            if pg:
+                conn.execute(select(func.pg_advisory_xact_lock(_LOG_LOCK_CLASS, func.hashtext(run_id))))
+            seq = conn.execute(select(func.coalesce(func.max(log_t.c.seq), -1)).where(log_t.c.run_id == run_id))
+            nxt[run_id] = int(seq.scalar_one()) + 1
+        now = time.time()
+        rows: list[dict[str, Any]] = []
+        out: list[int] = []
+        for run_id, data, offset, stream in items:
+            out.append(nxt[run_id])
+            rows.append(
+                {"run_id": run_id, "seq": nxt[run_id], "stream": stream, "offset": offset, "data": data, "time": now}
+            )
+            nxt[run_id] += 1
+        conn.execute(insert(log_t), rows)
+        if pg:
+            for run_id in runs:
+                conn.execute(select(func.pg_notify(LOGS_CHANNEL, func.concat(func.current_schema(), ":", run_id))))
+        return out
+
+    return db.write("copying log output", work) if items else []
 
 
 def read_log_chunks(db: Database, run_id: str, after_seq: int = -1) -> list[tuple[int, int, str]]:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from runtui.store.records import MetricWriteResult
     from runtui.store.store import PendingPoint, Store
 
 FLUSH_INTERVAL_S = 0.5
@@ -30,6 +31,11 @@ MAX_BUFFERED = 2_000_000
 class MetricWriter:
     def __init__(self, store: Store, flush_interval: float = FLUSH_INTERVAL_S, max_buffered: int = MAX_BUFFERED):
         self.store = store
+        # Where batches go: the store, or (a script whose supervisor uses the box agent; set by core/owner.py)
+        # the agent, which merges the batches of every run of the box into one transaction.
+        self.sink: Callable[[list[PendingPoint], dict[tuple[str, str], str]], MetricWriteResult] = (
+            store.write_metric_batch
+        )
         self.flush_interval = flush_interval
         self.max_buffered = max_buffered
         self._lock = threading.Lock()
@@ -233,7 +239,7 @@ class MetricWriter:
         """Write a chunk; if the database rejects its *content* (not a busy, full or lost database), split it
         and drop only the points it cannot take, so one bad point never blocks every later one."""
         try:
-            result = self.store.write_metric_batch(chunk, descriptions)
+            result = self.sink(chunk, descriptions)
             if result.refused:
                 self._note_refused(result.refused)
             self._settled += len(chunk)

@@ -688,6 +688,10 @@ class Store:
         """Append one chunk of the run's log; returns its sequence number (see runtui/store/logs.py)."""
         return _logs.append_log(self.db, run_id, data, offset, stream)
 
+    def append_logs(self, items: Sequence[tuple[str, str, int, str]]) -> list[int]:
+        """Append many chunks `(run_id, data, offset, stream)` in one transaction; their sequence numbers."""
+        return _logs.append_logs(self.db, items)
+
     def read_log_chunks(self, run_id: str, after_seq: int = -1) -> list[tuple[int, int, str]]:
         """(seq, offset, data) of the run's log chunks after `after_seq`."""
         return _logs.read_log_chunks(self.db, run_id, after_seq)

@@ -217,15 +217,17 @@ def _sync_experiments(source: Store, target: Store, report: SyncReport) -> None:
         used_ids = set(present.values())
         created = 0
         for e in todo:
+            inserted = 0
             if e.name not in present:
-                exp_id = e.id if e.id and e.id not in used_ids else str(uuid.uuid4())
-                conn.execute(
-                    insert(experiment_t).values(
-                        name=e.name, created_at=e.created_at, id=exp_id, archived_at=e.archived_at, revision=rev
-                    )
-                )
-                created += 1
-            else:
+                # An upsert with no conflict target: another process may create the same experiment meanwhile
+                # (then the update below applies), and an Azure id already taken gets a fresh one.
+                stmt = dialect_insert(conn, experiment_t).on_conflict_do_nothing()
+                row = {"name": e.name, "created_at": e.created_at, "archived_at": e.archived_at, "revision": rev}
+                for exp_id in (e.id if e.id and e.id not in used_ids else None, str(uuid.uuid4())):
+                    if exp_id is not None and not inserted:
+                        inserted = max(conn.execute(stmt, {**row, "id": exp_id}).rowcount, 0)
+                created += inserted
+            if not inserted:
                 conn.execute(
                     update(experiment_t)
                     .where(experiment_t.c.name == e.name)

@@ -177,6 +177,50 @@ def full_disk(args: dict[str, Any]) -> None:
     emit(event="done", run_id=run.id, points=i, flushed=ok)
 
 
+def race(args: dict[str, Any]) -> None:
+    """One of N processes racing through get-or-create, trial after trial, released together by the parent.
+
+    Before trial t the worker reports `ready` and blocks reading pipe `fds[t]`; the parent closes that pipe's
+    write end once every worker is ready, which wakes them all at one instant. Each then creates the trial's
+    new experiment (ensure_experiment), a run in it, a child of the trial's hub run (numbers in one experiment
+    race too), a tag and a property on the hub, and a point in the hub's `loss` series; it reports the series
+    id it reads back, and any exception as text.
+    """
+    from sqlalchemy import select
+
+    from runtui.status import RunStatus
+    from runtui.store import Store
+    from runtui.store.db import series_t
+    from runtui.store.store import NewRun
+
+    store = Store(args["url"])
+    store.get_experiment("warm-up")  # connect (and check the schema) before the first release
+    index = int(args["index"])
+    for t, fd in enumerate(args["fds"]):
+        emit(event="ready", trial=t)
+        os.read(fd, 1)  # b"" once the parent closes the write end: every worker wakes together
+        os.close(fd)
+        exp, hub = f"race-{t}", f"hub-{t}"
+        series_id = None
+        errors: list[str] = []
+        try:
+            store.ensure_experiment(exp)
+            store.create_runs([NewRun(id=f"{exp}-{index}", experiment=exp, status=RunStatus.RUNNING)])
+            store.create_runs(
+                [NewRun(id=f"{hub}-child-{index}", experiment="hubs", status=RunStatus.RUNNING, parent_id=hub)]
+            )
+            store.set_tags(hub, {"last": str(index)})
+            store.add_properties(hub, {"same": "value"})
+            store.write_metrics([(hub, "loss", None, float(index), None, "scalar", time.time())])
+            with store.db.read() as conn:
+                series_id = conn.execute(
+                    select(series_t.c.id).where(series_t.c.run_id == hub, series_t.c.name == "loss")
+                ).scalar_one()
+        except Exception as exc:  # reported to the parent, which asserts there is none
+            errors.append(f"{type(exc).__name__}: {exc}")
+        emit(event="result", trial=t, series_id=series_id, errors=errors)
+
+
 MODES = {
     "writer": writer,
     "reader": reader,
@@ -184,6 +228,7 @@ MODES = {
     "kill_target": kill_target,
     "batch_writer": batch_writer,
     "full_disk": full_disk,
+    "race": race,
 }
 
 if __name__ == "__main__":

@@ -285,3 +285,20 @@ def test_concurrent_get_or_create_never_errors(store: Store) -> None:
         [series] = store.get_series(f"base-{t}")
         assert sorted(series.steps) == list(range(workers))  # steps continue, never collide
         assert store.get_summaries([f"base-{t}"])[f"base-{t}"][0].count == workers
+
+
+def test_get_or_create_knows_what_it_created(store: Store) -> None:
+    """An upsert that inserted bumps the revision (viewers see the new row); one that found the row does not.
+
+    On PostgreSQL the insert's row count used to read -1 (SQLAlchemy 2.1 drops INSERT row counts unless asked),
+    so a new experiment kept revision 0 and a repeated property write bumped the revision every time.
+    """
+    before = store.current_revision()
+    created = store.ensure_experiment("fresh")
+    assert created.revision > before
+    assert store.ensure_experiment("fresh").revision == created.revision
+    store.create_runs([_run("p", "fresh")])
+    store.add_properties("p", {"k": "v"})
+    after_first = store.current_revision()
+    store.add_properties("p", {"k": "v"})  # already there: nothing changed, nothing to announce
+    assert store.current_revision() == after_first

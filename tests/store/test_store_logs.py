@@ -84,3 +84,17 @@ def test_two_appenders_of_one_run_never_collide(store: Store) -> None:
     assert errors == []
     seqs = [seq for seq, _, _ in store.read_log_chunks(run_id)]
     assert seqs == list(range(80))
+
+
+def test_append_logs_of_many_runs_in_one_transaction(store: Store) -> None:
+    """The box agent's merged log copy: chunks of two runs, interleaved, continue each run's own sequence."""
+    store.create_runs([NewRun(id=r, experiment="e", status=RunStatus.RUNNING) for r in ("a", "b")])
+    assert store.append_log("a", "first\n", 0) == 0
+    seqs = store.append_logs([("a", "x\n", 6, "output"), ("b", "y\n", 0, "output"), ("a", "z\n", 8, "output")])
+    assert seqs == [1, 0, 2]
+    assert store.read_log_chunks("a") == [(0, 0, "first\n"), (1, 6, "x\n"), (2, 8, "z\n")]
+    assert store.read_log_chunks("b") == [(0, 0, "y\n")]
+    with pytest.raises(ValidationError, match="NUL"):
+        store.append_logs([("b", "ok\n", 2, "output"), ("a", "bad \x00", 10, "output")])
+    assert store.read_log_chunks("b") == [(0, 0, "y\n")]  # nothing of a refused batch is written
+    assert store.append_logs([]) == []

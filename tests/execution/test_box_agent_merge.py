@@ -1,0 +1,173 @@
+"""The box agent merges the metric batches of a box's runs into few transactions (what lets 200 runs share one
+work connection), gives each caller its own share of the result, and lets a bad batch fail only its caller.
+Needs RUNTUI_TEST_POSTGRES_URL (a real PostgreSQL, a real agent process)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from runtui.execution.box_agent import AgentLink, AgentStore
+from runtui.status import RunStatus
+from runtui.store import NewRun, open_store
+
+pytestmark = [pytest.mark.timeout(300), pytest.mark.postgres]
+CALLERS = 8
+POINTS = 100
+
+
+@pytest.fixture
+def url(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    if store_url.startswith("sqlite"):
+        pytest.skip("the box agent serves PostgreSQL stores")
+    monkeypatch.setenv("RUNTUI_BOX_AGENT_IDLE_S", "1")  # the agent leaves 1 s after its last client
+    return store_url
+
+
+def _race(url: str, host: str, batches: list[list[Any]]) -> list[Any]:
+    """Each batch from its own link (as separate scripts), released together; results or exceptions."""
+    out: list[Any] = [None] * len(batches)
+    barrier = threading.Barrier(len(batches))
+    links = [AgentLink(url, host) for _ in batches]
+    for link in links:
+        link.request("ping")  # connected (and the agent started) before the race
+
+    def send(k: int) -> None:
+        barrier.wait()
+        try:
+            out[k] = AgentStore(links[k]).write_metric_batch(batches[k], {})
+        except Exception as exc:  # the caller's own failure, checked below
+            out[k] = exc
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(len(batches))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for link in links:
+        link.close()
+    return out
+
+
+def test_batches_of_many_runs_share_transactions_and_results_stay_per_caller(url: str) -> None:
+    host = "merge-" + secrets.token_hex(3)
+    store = open_store(url)
+    store.create_runs([NewRun(id=f"m{k}", experiment="merge", status=RunStatus.RUNNING) for k in range(CALLERS)])
+    store.create_runs([NewRun(id="done", experiment="merge", status=RunStatus.RUNNING)])
+    store.set_status("done", RunStatus.COMPLETED)
+    now = time.time()
+    merged_once = False
+    for round_ in range(3):  # merging needs calls that arrive while another is written: allow a few rounds
+        batches = [
+            [(f"m{k}", "loss", None, float(i), None, "scalar", now) for i in range(POINTS)]
+            + ([("done", "late", None, 1.0, None, "scalar", now)] * 5 if k == 0 else [])
+            for k in range(CALLERS)
+        ]
+        results = _race(url, host, batches)
+        assert [r.written for r in results] == [POINTS] * CALLERS
+        assert results[0].refused == {"done": 5} and all(r.refused == {} for r in results[1:])
+        for k in range(CALLERS):
+            assert store.count_points(f"m{k}") == POINTS * (round_ + 1)
+        link = AgentLink(url, host)
+        try:
+            seen = link.request("ping")
+        finally:
+            link.close()
+        if seen["metric_transactions"] < seen["metric_batches"]:
+            merged_once = True
+            break
+    assert merged_once, f"no two batches ever shared a transaction: {seen}"
+    assert store.count_points("done") == 0
+
+
+def test_a_rejected_batch_fails_only_its_caller(url: str) -> None:
+    host = "merge-" + secrets.token_hex(3)
+    store = open_store(url)
+    store.create_runs([NewRun(id=f"p{k}", experiment="poison", status=RunStatus.RUNNING) for k in range(4)])
+    now = time.time()
+    batches: list[list[Any]] = [[(f"p{k}", "loss", None, 1.0, None, "scalar", now)] for k in range(4)]
+    batches[2] = [("p2", "note", None, None, "NUL \x00 inside", "text", now)]  # PostgreSQL text cannot hold it
+    results = _race(url, host, batches)
+    from runtui.errors import ValidationError
+
+    assert isinstance(results[2], ValidationError), repr(results[2])  # the SDK writer isolates bad points on it
+    assert [r.written for k, r in enumerate(results) if k != 2] == [1, 1, 1]
+    assert [store.count_points(f"p{k}") for k in range(4)] == [1, 1, 0, 1]
+
+
+def test_log_copies_of_many_supervisors_merge_and_keep_each_runs_order(url: str) -> None:
+    host = "merge-" + secrets.token_hex(3)
+    store = open_store(url)
+    store.create_runs([NewRun(id=f"l{k}", experiment="logs", status=RunStatus.RUNNING) for k in range(CALLERS)])
+    links = [AgentLink(url, host) for _ in range(CALLERS)]
+    for link in links:
+        link.request("ping")
+    barrier = threading.Barrier(CALLERS)
+    seqs: list[list[int]] = [[] for _ in range(CALLERS)]
+
+    def copy(k: int) -> None:
+        barrier.wait()
+        agent = AgentStore(links[k])
+        offset = 0
+        for i in range(20):
+            text = f"line {i} of {k}\n"
+            seqs[k].append(agent.append_log(f"l{k}", text, offset))
+            offset += len(text)
+
+    threads = [threading.Thread(target=copy, args=(k,)) for k in range(CALLERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seen = links[0].request("ping")
+    for link in links:
+        link.close()
+    for k in range(CALLERS):
+        assert seqs[k] == list(range(20))
+        assert "".join(c[2] for c in store.read_log_chunks(f"l{k}")) == "".join(f"line {i} of {k}\n" for i in range(20))
+    assert seen["log_chunks"] == CALLERS * 20 and seen["log_transactions"] < seen["log_chunks"]  # merged
+
+
+# A submitted script: how many metric batches its box's agent wrote while the script logged and flushed 5 times.
+THROUGH_AGENT_SCRIPT = """
+import json
+from runtui.core.run import Run
+from runtui.execution.box_agent import AgentLink
+run = Run.get_context()
+link = AgentLink(run._store.url)
+before = link.request("ping")["metric_batches"]
+for i in range(5):
+    run.log("loss", float(i))
+    run.flush()
+print("agent batches " + json.dumps(link.request("ping")["metric_batches"] - before), flush=True)
+"""
+
+
+def test_a_submitted_scripts_metric_batches_go_through_the_agent(
+    url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from exec_helpers import submit, wait_status, write_script
+
+    from runtui import config
+
+    host = "merge-" + secrets.token_hex(3)
+    monkeypatch.setenv("RUNTUI_HOST", host)
+    src = tmp_path / "src"
+    src.mkdir()
+    script = write_script(src, THROUGH_AGENT_SCRIPT)
+    ws = config.resolve(path=tmp_path / "ws", store_url=url)
+    store = open_store(url)
+    rec = submit(store, ws, src, script)
+    done = wait_status(store, rec.id, RunStatus.COMPLETED, RunStatus.FAILED)
+    log = (ws.run_dir(rec.id) / "logs" / "output.log").read_text()
+    assert done.status is RunStatus.COMPLETED, log
+    [line] = [x for x in log.splitlines() if x.startswith("agent batches ")]
+    assert json.loads(line.removeprefix("agent batches ")) >= 5  # each flush was a batch, sent through the agent
+    [series] = store.get_series(rec.id, ["loss"])
+    assert list(series.values) == [0.0, 1.0, 2.0, 3.0, 4.0]
