@@ -7,12 +7,10 @@
     with Session(engine) as session:
         runs = session.exec(select(Run).where(Run.experiment == "mnist")).all()
 
-These classes are the one place the schema is written. runtui's store builds its migrations and queries on
-their tables through `runtui/store/tables.py`, generated from these classes (`python -m runtui.store.codegen`;
-a test proves the generated tables have the same DDL), so that a training process opening the store never pays
-for importing sqlmodel, pydantic and the ORM. Its hot paths (metric batches, listings, the change feed) use
-SQLAlchemy Core statements on those tables rather than the ORM. Read them freely; write through runtui's SDK,
-which keeps the change feed, summaries and status rules consistent.
+These classes are the one place the schema is written: runtui's store builds its tables, migrations and
+queries on `Model.__table__`, and its hot paths (metric batches, listings, the change feed) use SQLAlchemy Core
+statements on those tables rather than the ORM. Read them freely; write through runtui's SDK, which keeps the
+change feed, summaries and status rules consistent.
 
 Times are UTC epoch seconds (float). Importing this module loads sqlmodel and pydantic (a few hundred
 milliseconds); `import runtui` does not import it.

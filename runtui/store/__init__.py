@@ -1,8 +1,7 @@
-"""The store layer: engine, queries, filter language, change feed, on the tables of `runtui.models`' classes.
+"""The store layer: engine, queries, filter language, change feed, on the SQLModel tables of `runtui.models`.
 
-Importing a name below loads SQLAlchemy (never sqlmodel: see models.py) when first used (not when the package
-is imported), so that a module of this package that needs no SQLAlchemy (`runtui.store.listing`, the CLI's fast
-listing) stays light.
+Importing a name below loads SQLAlchemy and sqlmodel when first used (not when the package is imported), so
+that a module of this package that needs neither (`runtui.store.listing`, the CLI's fast listing) stays light.
 """
 
 from __future__ import annotations

@@ -128,6 +128,6 @@ def ensure(engine: Engine, url: str) -> None:
                     conn.execute(meta.update().where(meta.c.id == 1).values(schema_version=version))
                 models.metadata.create_all(conn, tables=models.TABLES, checkfirst=True)
                 return
-        # Only our tables (the metadata is ours alone since tables.py, but say so).
+        # Only our tables: a training script may have SQLModel tables of its own in the same metadata.
         models.metadata.create_all(conn, tables=models.TABLES, checkfirst=True)
         conn.execute(meta.insert().values(id=1, schema_version=models.SCHEMA_VERSION, revision=0))
