@@ -254,7 +254,7 @@ class Workspace:
     def experiments(self) -> dict[str, Experiment]:
         from runtui.core.experiment import Experiment
 
-        return {e.name: Experiment(self, e.name) for e in self.store.list_experiments()}
+        return {e.name: Experiment._existing(self, e.name) for e in self.store.list_experiments()}
 
     @property
     def models(self) -> dict[str, Any]:
