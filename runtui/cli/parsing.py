@@ -169,7 +169,8 @@ def build_parser() -> Parser:
         "survives the end of this terminal session. Options for runtui go BEFORE the script; everything after\n"
         "SCRIPT is passed to it. Prints the new run's id on stdout.",
         usage="runtui submit [-h] [--home DIR] [--store URL] [--experiment NAME] [--name NAME]\n"
-        "                     [--tag KEY[=VALUE]] [--source-dir DIR] [--wait] SCRIPT [ARGS ...]",
+        "                     [--tag KEY[=VALUE]] [--source-dir DIR] [--azureml-compat] [--wait]\n"
+        "                     SCRIPT [ARGS ...]",
     )
     p.add_argument("--experiment", "-e", metavar="NAME", help="experiment name (default: the source folder's name)")
     p.add_argument("--name", metavar="NAME", help="display name of the run")
@@ -184,6 +185,13 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--source-dir", metavar="DIR", help="the folder to snapshot and run in (default: the script's folder)"
+    )
+    p.add_argument(
+        "--azureml-compat",
+        action="store_true",
+        help="let the script's unchanged Azure ML v1 imports (`from azureml.core import Run`, azureml.core.run,\n"
+        "azureml.core.model, azureml.exceptions, ...) resolve to runtui; never when the real azureml-core is\n"
+        "installed where the script runs (then that one is used)",
     )
     p.add_argument("--wait", "-w", action="store_true", help="stream the output and wait; exit 1 unless Completed")
     p.add_argument("script", metavar="SCRIPT", help="the Python script to run")
