@@ -88,11 +88,10 @@ def test_a_real_installed_azureml_core_is_used_not_the_stand_in(home: Path, tmp_
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: azureml-core\nVersion: 1.61.0\n")
     src = tmp_path / "project"
-    write_script(src, "which.py", "import azureml.core\nprint('real' if getattr(azureml.core, 'REAL', False) else 'shim')\n")
+    which = "import azureml.core\nprint('real' if getattr(azureml.core, 'REAL', False) else 'shim')\n"
+    write_script(src, "which.py", which)
     path = os.pathsep.join([str(site), str(ROOT), os.environ.get("PYTHONPATH", "")])
-    result = runtui(
-        "submit", "--azureml-compat", "--wait", src / "which.py", home=home, extra_env={"PYTHONPATH": path}
-    )
+    result = runtui("submit", "--azureml-compat", "--wait", src / "which.py", home=home, extra_env={"PYTHONPATH": path})
     assert result.code == 0, result.out + result.err
     assert result.out.splitlines()[1:] == ["real"]
 
