@@ -88,6 +88,14 @@ def _workspace_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     group.add_argument("--store", metavar="URL", default=default, help="the store's SQLAlchemy URL")
 
 
+class _TopHelp(argparse.RawDescriptionHelpFormatter):
+    """The command list in one column: `experiment`, the longest command name, stays on its help's line."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=28)
+        self._action_max_length = 18  # argparse widens the column only for options, not for subcommand names
+
+
 def build_parser() -> Parser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = Parser(
@@ -95,7 +103,7 @@ def build_parser() -> Parser:
         usage="runtui [-h] [--version] [--home DIR] [--store URL] [COMMAND [ARGS ...]]",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=fmt,
+        formatter_class=_TopHelp,
     )
     parser.add_argument("--version", action="version", version=f"runtui {__version__}")
     _workspace_options(parser, top=True)

@@ -1,8 +1,8 @@
 """Real public Azure ML v1 notebooks and scripts, ported with only the import changed (see each folder's header),
 run as a user would: `nbrun.py notebook.ipy` in a copy of the folder, against a fresh local workspace.
 
-Each port names the cells expected to fail today with the reason (an SDK member another helper is adding); the
-test asserts exactly those fail, so when the member lands the test says so and the entry is removed.
+Each port names the cells expected to fail with the reason (today only the samples' own NumPy 1.24 failures:
+np.float/np.str are gone); the test asserts exactly those fail, so a cell that starts or stops failing shows.
 """
 
 from __future__ import annotations
@@ -42,14 +42,6 @@ def digest(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     }
 
 
-MISSING_VERSION = "has no attribute 'VERSION'"  # runtui.VERSION: azure-sdk helper (issue 11 item 6)
-MISSING_WS_NAME = "has no attribute 'name'"  # ws.name/resource_group/...: azure-sdk helper (item 6)
-MISSING_REGISTER = "has no attribute 'register_model'"  # model registry: azure-sdk helper (item 3)
-LOG_LIST_ITERABLE = "expected a list of numbers or strings, got"  # log_list(generator/ndarray): item 4
-MISSING_DOWNLOAD_FILES = "has no attribute 'download_files'"  # item 6
-MISSING_GET_ALL_LOGS = "has no attribute 'get_all_logs'"  # item 6
-MISSING_MODEL = "cannot import name 'Model' from 'runtui'"  # model registry: azure-sdk helper (item 3)
-NUMBER_ARGUMENTS = "arguments must be strings"  # ScriptRunConfig(arguments=[..., 0.1]): azure-sdk helper (item 2)
 # Not runtui's: the sample calls np.float/np.str, removed in NumPy 1.24 (Azure's current images fail the same way).
 NUMPY_ALIAS = "module 'numpy' has no attribute"
 
