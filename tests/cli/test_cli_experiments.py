@@ -154,3 +154,10 @@ def test_experiment_bad_input_is_one_line_and_changes_nothing(
     assert_one_line_error(runtui(*args, home=home), code, fragment)
     assert listed_runs(home, "--all") == {run_id}
     assert json.loads(runtui("experiment", "ls", "--json", home=home).out)["name"] == "a"
+
+
+def test_experiment_commands_refuse_a_workspace_that_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    for args in (["experiment", "ls"], ["experiment", "delete", "a", "--yes"], ["experiment", "archive", "a"]):
+        assert_one_line_error(runtui(*args, home=missing), 1, "no runtui workspace at")
+    assert not missing.exists()  # nothing was created by asking
