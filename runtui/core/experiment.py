@@ -7,7 +7,6 @@ import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtui.core import values as _values
@@ -161,7 +160,7 @@ class Experiment:
 
         from runtui.core.workspace import Workspace
 
-        folder = Path(path).expanduser()
+        folder = _values.path_arg(path, "Experiment.from_directory: path")
         if not folder.is_dir():
             raise NotFoundError(f"Experiment.from_directory: no folder at {folder}")
         name = folder.resolve().name
@@ -234,6 +233,8 @@ class Experiment:
 
             where = compile_filter(filter)
         kind = None
+        if type is not None and not isinstance(type, str):
+            raise ValidationError(f"get_runs: type must be a run type name such as 'azureml.scriptrun', not {type!r}")
         if type is not None:  # Azure's type name -> runtui's kind; an unknown type matches nothing, as in Azure
             kind = next((k for k, azure in AZURE_TYPES.items() if azure is not None and type == azure), type)
         for rec in self.workspace.store.query_runs(
