@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("sync", "run"),
     "models": ("models", "run"),
     "import": ("importing", "run"),
+    "experiment": ("experiments", "run"),
     "version": ("maintenance", "version"),
     "init": ("maintenance", "init"),
 }

@@ -88,6 +88,14 @@ def _workspace_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     group.add_argument("--store", metavar="URL", default=default, help="the store's SQLAlchemy URL")
 
 
+class _TopHelp(argparse.RawDescriptionHelpFormatter):
+    """The command list in one column: `experiment`, the longest command name, stays on its help's line."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=28)
+        self._action_max_length = 18  # argparse widens the column only for options, not for subcommand names
+
+
 def build_parser() -> Parser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = Parser(
@@ -95,7 +103,7 @@ def build_parser() -> Parser:
         usage="runtui [-h] [--version] [--home DIR] [--store URL] [COMMAND [ARGS ...]]",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=fmt,
+        formatter_class=_TopHelp,
     )
     parser.add_argument("--version", action="version", version=f"runtui {__version__}")
     _workspace_options(parser, top=True)
@@ -127,11 +135,16 @@ def build_parser() -> Parser:
         "tags.\nChild runs are indented under their parent (a sweep's trials in the order they ran); a child whose\n"
         "parent is not listed is marked '↳'. --flat lists every run newest first with a PARENT column instead.\n\n"
         "By default: every live run plus the most recent runs (--limit). --all lists every run.\n"
+        "Runs of archived experiments are hidden unless --archived or --all is given, or --experiment (or an\n"
+        "exp: filter term) names the experiment.\n"
         "FILTER uses the filter language, e.g. 'status:running tag:best', 'metric:loss<0.1 or exp:mnist'.",
     )
     p.add_argument("filter", nargs="?", metavar="FILTER", help="a filter expression (quote it for the shell)")
     p.add_argument("--experiment", "-e", metavar="NAME", help="only runs of this experiment")
-    p.add_argument("--all", "-a", action="store_true", help="every run, not only live and recent ones")
+    p.add_argument(
+        "--all", "-a", action="store_true", help="every run (archived experiments' too), not only live and recent ones"
+    )
+    p.add_argument("--archived", action="store_true", help="also the runs of archived experiments (hidden by default)")
     p.add_argument(
         "--limit", type=positive_int, default=50, metavar="N", help="recent runs shown without --all (default 50)"
     )
@@ -164,7 +177,8 @@ def build_parser() -> Parser:
         "survives the end of this terminal session. Options for runtui go BEFORE the script; everything after\n"
         "SCRIPT is passed to it. Prints the new run's id on stdout.",
         usage="runtui submit [-h] [--home DIR] [--store URL] [--experiment NAME] [--name NAME]\n"
-        "                     [--tag KEY[=VALUE]] [--source-dir DIR] [--wait] SCRIPT [ARGS ...]",
+        "                     [--tag KEY[=VALUE]] [--source-dir DIR] [--azureml-compat] [--wait]\n"
+        "                     SCRIPT [ARGS ...]",
     )
     p.add_argument("--experiment", "-e", metavar="NAME", help="experiment name (default: the source folder's name)")
     p.add_argument("--name", metavar="NAME", help="display name of the run")
@@ -179,6 +193,13 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--source-dir", metavar="DIR", help="the folder to snapshot and run in (default: the script's folder)"
+    )
+    p.add_argument(
+        "--azureml-compat",
+        action="store_true",
+        help="let the script's unchanged Azure ML v1 imports (`from azureml.core import Run`, azureml.core.run,\n"
+        "azureml.core.model, azureml.exceptions, ...) resolve to runtui; never when the real azureml-core is\n"
+        "installed where the script runs (then that one is used)",
     )
     p.add_argument("--wait", "-w", action="store_true", help="stream the output and wait; exit 1 unless Completed")
     p.add_argument("script", metavar="SCRIPT", help="the Python script to run")
@@ -253,6 +274,38 @@ def build_parser() -> Parser:
     p.add_argument("--tag", action="append", type=key_value, default=[], metavar="KEY[=VALUE]", help="filter")
     p.add_argument("--latest", action="store_true", help="only each model's newest version")
     p.add_argument("--json", action="store_true", help="JSON (list: one object per line)")
+    p = command(
+        "experiment",
+        "list, archive, reactivate or delete experiments",
+        "Experiments, as Azure ML's Experiment.list/archive/reactivate/delete:\n"
+        "  runtui experiment ls [--archived | --all] [--json]   active experiments (or archived ones, or all)\n"
+        "  runtui experiment archive NAME                        hide it and its runs from `ls` and the monitor\n"
+        "  runtui experiment reactivate NAME                     show it again\n"
+        "  runtui experiment delete NAME [--yes]                 delete it, its runs and their files (asks first;\n"
+        "                                                        refused while one of its runs is live)",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, prog="runtui experiment")
+    actions.required = True
+
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        a = actions.add_parser(name, help=help, description=help, formatter_class=fmt)
+        _workspace_options(a, top=False)
+        return a
+
+    a = action("ls", "list experiments: name, state, runs (live), created, tags; active ones by default")
+    view = a.add_mutually_exclusive_group()
+    view.add_argument("--archived", action="store_true", help="only archived experiments (Azure's ArchivedOnly)")
+    view.add_argument("--all", "-a", action="store_true", help="active and archived experiments (Azure's All)")
+    a.add_argument("--json", action="store_true", help="one JSON object per line")
+    for name, help in (
+        ("archive", "archive an experiment: its runs stay, hidden from `runtui ls` unless asked"),
+        ("reactivate", "make an archived experiment active again"),
+    ):
+        action(name, help).add_argument("name", metavar="NAME")
+    a = action("delete", "delete an experiment, its runs and their files (cannot be undone)")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
     from runtui.cli.commands.importing import add_parser as add_import
 
     add_import(command)

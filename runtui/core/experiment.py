@@ -6,11 +6,11 @@ import builtins
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runtui.core import values as _values
-from runtui.errors import NotFoundError, NotSupportedLocallyError, ValidationError
+from runtui.errors import NotFoundError, NotSupportedLocallyError, RuntuiError, ValidationError
 from runtui.ids import check_experiment_name
 from runtui.status import RunStatus, parse_status
 
@@ -141,15 +141,15 @@ class Experiment:
 
     @staticmethod
     def delete(workspace: Workspace, experiment_id: str) -> None:
-        """Delete the experiment with this id (or name), its runs and the runs' folders. Cannot be undone."""
+        """Delete the experiment with this id (or name), its runs and the runs' folders. Cannot be undone.
+        Refused (ExperimentBusyError) while one of its runs is live: cancel or wait for it first."""
         if not isinstance(experiment_id, str) or not experiment_id:
             raise ValidationError(f"Experiment.delete needs an experiment id, not {experiment_id!r}")
         recs = workspace.store.list_experiments(include_archived=True)
         match = [r for r in recs if r.id == experiment_id] or [r for r in recs if r.name == experiment_id]
         if not match:
             raise NotFoundError(f"no experiment with id {experiment_id!r}")
-        for run_id in workspace.store.delete_experiment(match[0].name):
-            shutil.rmtree(workspace.config.run_dir(run_id), ignore_errors=True)
+        delete_experiment(workspace, match[0].name)
 
     @staticmethod
     def from_directory(path: str | os.PathLike[str], auth: Any = None) -> Experiment:
@@ -160,7 +160,7 @@ class Experiment:
 
         from runtui.core.workspace import Workspace
 
-        folder = Path(path).expanduser()
+        folder = _values.path_arg(path, "Experiment.from_directory: path")
         if not folder.is_dir():
             raise NotFoundError(f"Experiment.from_directory: no folder at {folder}")
         name = folder.resolve().name
@@ -233,6 +233,8 @@ class Experiment:
 
             where = compile_filter(filter)
         kind = None
+        if type is not None and not isinstance(type, str):
+            raise ValidationError(f"get_runs: type must be a run type name such as 'azureml.scriptrun', not {type!r}")
         if type is not None:  # Azure's type name -> runtui's kind; an unknown type matches nothing, as in Azure
             kind = next((k for k, azure in AZURE_TYPES.items() if azure is not None and type == azure), type)
         for rec in self.workspace.store.query_runs(
@@ -245,3 +247,53 @@ class Experiment:
             where=where,
         ):
             yield Run._from_record(self, rec)
+
+
+# ---------------------------------------------------------------------------------------------- deleting
+
+
+class ExperimentBusyError(RuntuiError):
+    """An experiment that cannot be deleted now: one of its runs is live (its process would write into rows
+    and folders that are gone)."""
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    """What deleting an experiment would remove: its record, how many runs (children included), the live ones."""
+
+    record: ExperimentRecord
+    runs: int
+    live: builtins.list[str]
+
+
+def experiment_summary(workspace: Workspace, name: str) -> ExperimentSummary:
+    """The experiment `name` with its run count and live runs (a run whose owner vanished is finalized first,
+    so a crashed script does not block the delete forever)."""
+    from runtui.execution.liveness import finalize_vanished
+
+    check_experiment_name(name)
+    rec = workspace.store.get_experiment(name)
+    if rec is None:
+        raise NotFoundError(f"no experiment named {name!r}")
+    from runtui.status import LIVE
+    from runtui.store.overview import experiment_counts
+
+    finalize_vanished(workspace.store)
+    counts = experiment_counts(workspace.store, [name]).get(name)
+    live = [r.id for r in workspace.store.query_runs(experiment=name, statuses=builtins.list(LIVE))]
+    return ExperimentSummary(rec, counts.total if counts else 0, live)
+
+
+def delete_experiment(workspace: Workspace, name: str) -> int:
+    """Delete the experiment `name`, its runs (children included) and their folders; returns how many runs went.
+    Refuses while a run of it is live."""
+    summary = experiment_summary(workspace, name)
+    if summary.live:
+        shown = ", ".join(summary.live[:3]) + (" ..." if len(summary.live) > 3 else "")
+        raise ExperimentBusyError(
+            f"experiment {name!r} has {len(summary.live)} live run(s) ({shown}); cancel them or wait until they end"
+        )
+    run_ids = workspace.store.delete_experiment(name)
+    for run_id in run_ids:  # rows first: a folder without rows is invisible, rows without a folder would not be
+        shutil.rmtree(workspace.config.run_dir(run_id), ignore_errors=True)
+    return len(run_ids)

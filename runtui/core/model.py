@@ -198,6 +198,7 @@ class Model:
         or a dict; `properties` likewise; `latest`: only each name's newest version."""
         if name is not None:
             check_model_name(name)
+        _values.flag(latest, "Model.list: latest")
         props = _pair_query(properties, "properties") or {}
         recs = workspace.store.list_models(
             name=name,

@@ -128,6 +128,10 @@ class Run:
         _rehydrate_runs: bool = True,
     ) -> Iterator[Run]:
         """Runs of `experiment`, newest first (Azure's static Run.list; the same as experiment.get_runs)."""
+        from runtui.core.experiment import Experiment
+
+        if not isinstance(experiment, Experiment):
+            raise ValidationError(f"Run.list needs an Experiment, not {experiment.__class__.__name__}")
         return experiment.get_runs(
             type=type, tags=tags, properties=properties, include_children=include_children, status=status
         )
@@ -633,11 +637,17 @@ class Run:
             raise ValidationError(f"download_files: prefix must be a string, not {type(prefix).__name__}")
         names = [n for n in self.get_file_names() if prefix is None or n.startswith(prefix)]
         if output_paths is not None:
-            dests = [Path(p) for p in output_paths]
+            if isinstance(output_paths, (str, os.PathLike)):
+                raise ValidationError("download_files: output_paths is a list of paths (one per matching file)")
+            dests = [_values.path_arg(p, "download_files: each of output_paths") for p in output_paths]
             if len(dests) != len(names):
                 raise ValidationError(f"download_files: {len(names)} files match but {len(dests)} output_paths given")
         else:
-            base = Path(output_directory) if output_directory is not None else Path.cwd()
+            base = (
+                _values.path_arg(output_directory, "download_files: output_directory")
+                if output_directory is not None
+                else Path.cwd()
+            )
             cut = len(prefix) if (prefix and not append_prefix) else 0
             dests = [base / PurePosixPath(n[cut:].lstrip("/") or PurePosixPath(n).name) for n in names]
         for name, dest in zip(names, dests, strict=True):
@@ -646,7 +656,11 @@ class Run:
 
     def get_all_logs(self, destination: str | os.PathLike[str] | None = None) -> builtins.list[str]:
         """Copy every log of the run into `destination` (default ./assets/<run id>, as Azure); returns the paths."""
-        dest = Path(destination) if destination is not None else Path.cwd() / "assets" / self._id
+        dest = (
+            _values.path_arg(destination, "get_all_logs: destination")
+            if destination is not None
+            else Path.cwd() / "assets" / self._id
+        )
         if dest.exists() and not dest.is_dir():
             raise ValidationError(f"get_all_logs: {dest} exists and is not a folder")
         self.flush()

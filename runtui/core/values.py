@@ -10,8 +10,9 @@ import datetime as _dt
 import json
 import logging
 import math
+import os
 from collections.abc import Iterable, Mapping
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from runtui.errors import ValidationError
@@ -304,4 +305,18 @@ def positive_int(value: Any, what: str, *, allow_none: bool = True) -> int | Non
         return None
     if type(value) is not int or value < 1:
         raise ValidationError(f"{what} must be a positive int, not {value!r}")
+    return value
+
+
+def path_arg(value: Any, what: str) -> Path:
+    """A file or folder path given by the caller (str or os.PathLike, not empty), as a Path with ~ expanded."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ValidationError(f"{what} must be a file or folder path, not {value!r}")
+    return Path(value).expanduser()
+
+
+def flag(value: Any, what: str) -> bool:
+    """A True/False switch: numbers and strings are refused (a string 'False' is truthy)."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"{what} must be True or False, not {value!r}")
     return value

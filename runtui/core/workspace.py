@@ -127,7 +127,9 @@ class Workspace:
         An Azure ML `config.json` (given as `path`, or found as `config.json`, `.azureml/config.json` or
         `aml_config/config.json` in the folder or a parent, as Azure looks) is accepted too: the workspace is the
         one runtui discovers, carrying the Azure file's name, subscription_id, resource_group and location."""
-        start = Path(path).expanduser() if path is not None else None
+        from runtui.core.values import path_arg
+
+        start = path_arg(path, "Workspace.from_config: path") if path not in (None, "") else None  # '': here
         if start is not None and start.is_file():
             if _is_azure_config(start):
                 return cls._from_azure_file(start)
@@ -254,7 +256,7 @@ class Workspace:
     def experiments(self) -> dict[str, Experiment]:
         from runtui.core.experiment import Experiment
 
-        return {e.name: Experiment(self, e.name) for e in self.store.list_experiments()}
+        return {e.name: Experiment._existing(self, e.name) for e in self.store.list_experiments()}
 
     @property
     def models(self) -> dict[str, Any]:

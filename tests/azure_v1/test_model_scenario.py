@@ -1,6 +1,7 @@
-"""Issue 11's model scenario with a real v1 training script (Azure/MachineLearningNotebooks' train-on-local
-scripts/train.py, see train_on_local/notebook.ipy): two concurrent submissions of one folder each keep their own
-./outputs, the folder is left unchanged, and the model registers and is found by Model.get_model_path."""
+"""Issue 11's model scenario with a v1-style training script (local_script_sweep/src: a ridge sweep that saves one
+model per penalty under ./outputs and leaves marker files in its working folder): two concurrent submissions of one
+folder each keep their own ./outputs, the folder is left unchanged, and the model registers and is found by
+Model.get_model_path."""
 
 from __future__ import annotations
 
@@ -31,11 +32,11 @@ def digest(folder: Path) -> dict[str, str]:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Path, dict[str, str], list[Run]]]:
     root = tmp_path_factory.mktemp("model_scenario")
     scripts = root / "scripts"
-    shutil.copytree(HERE / "train_on_local" / "scripts", scripts)
+    shutil.copytree(HERE / "local_script_sweep" / "src", scripts)
     before = digest(scripts)
     ws = Workspace(path=root / "ws")
     exp = Experiment(workspace=ws, name="train-on-local")
-    config = ScriptRunConfig(source_directory=str(scripts), script="train.py")
+    config = ScriptRunConfig(source_directory=str(scripts), script="fit.py")
     try:
         runs = [exp.submit(config), exp.submit(config)]  # the second starts while the first runs
         for run in runs:
@@ -59,7 +60,7 @@ def test_concurrent_runs_of_one_folder_each_keep_their_own_models(trained: Any) 
         assert len(run.get_metrics()["mse"]) == 20
     a, b = (r.folder / "outputs" / "ridge_0.40.pkl" for r in runs)
     assert a.stat().st_ino != b.stat().st_ino  # two files, not one shared
-    assert digest(scripts) == before  # not even the script's stray ridge_*.pkl files reach the source folder
+    assert digest(scripts) == before  # not even the script's ridge_*.pkl marker files reach the source folder
 
 
 def test_register_model_and_find_it_with_get_model_path(trained: Any) -> None:

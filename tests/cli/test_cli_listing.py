@@ -265,7 +265,9 @@ def test_ls_json_is_the_same_from_both_read_paths(home: Path) -> None:
         ws = Workspace(path=home)
         now = time.time()
         for everything, limit in ((True, 50), (False, 3)):
-            args = type("Args", (), {"filter": None, "experiment": None, "all": everything, "limit": limit})()
+            args = type(
+                "Args", (), {"filter": None, "experiment": None, "all": everything, "archived": False, "limit": limit}
+            )()
             fast = _fast_pieces(ws.config, args)  # type: ignore[arg-type]
             assert fast is not None
             fast_lines = list(encode_pieces(fast, now))

@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import runtui
 from runtui.core import environment, experiment, model, run, script_run_config, workspace
 
@@ -81,9 +83,11 @@ DIFFERENCES: dict[str, str] = {
     "Experiment.refresh": "every property reads the store, so it only checks the experiment still exists",
     "Experiment.from_directory": "reads the Experiment key of .azureml/project.json (or names the experiment after "
     "the folder) in the workspace found from the folder; `auth` is ignored",
-    "Experiment.delete": "takes the experiment's id or its name; deletes its runs and their folders",
+    "Experiment.delete": "takes the experiment's id or its name; deletes its runs and their folders; refused "
+    "(ExperimentBusyError) while one of its runs is live. CLI: `runtui experiment delete NAME` (asks first)",
     "Experiment.get_runs": "`type` also takes runtui's kinds; extra `status=` and `filter=` (the filter language)",
-    "Experiment.list": "`view_type` takes Azure's ViewType or its string",
+    "Experiment.list": "`view_type` takes Azure's ViewType or its string. CLI: `runtui experiment ls` (ActiveOnly), "
+    "`--archived` (ArchivedOnly), `--all` (All); `runtui ls` leaves archived experiments' runs out the same way",
     "ScriptRunConfig.__init__": "compute_target other than 'local'/None, environment (apart from its "
     "environment_variables, which are honoured), distributed_job_config, docker_runtime_config, resume_from and a "
     "run_config's target: accepted with a one-line RuntuiCompatWarning, no local meaning. script defaults to "
@@ -244,3 +248,34 @@ def test_the_doc_is_up_to_date() -> None:
         DOC.write_text(text, encoding="utf-8")
         if not os.environ.get("RUNTUI_UPDATE_DOCS"):
             raise AssertionError(f"{DOC} was out of date and has been rewritten: review and commit it")
+
+
+def test_every_cloud_only_member_raises_one_clear_error(ws: Any, tmp_path: Path) -> None:
+    """Each member the table calls cloud-only, called for real (None for each required argument; a property
+    read): NotSupportedLocallyError, whose one-line message names the member."""
+    from runtui.errors import NotSupportedLocallyError
+
+    _, statuses = table()
+    exp = experiment.Experiment(ws, "cloud")
+    r = exp.start_logging(snapshot_directory=None)
+    (tmp_path / "m.pkl").write_bytes(b"weights")
+    registered = model.Model.register(ws, str(tmp_path / "m.pkl"), "m")
+    instances = {"Run": r, "Experiment": exp, "Workspace": ws, "Model": registered}
+    cloud_only = sorted(k for k, s in statuses.items() if s == "cloud-only")
+    assert len(cloud_only) >= 40
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    try:
+        for key in cloud_only:
+            cls_name, name = key.split(".", 1)
+            obj = instances[cls_name]
+            with pytest.raises(NotSupportedLocallyError) as caught:
+                if MEMBERS["classes"][cls_name][name]["kind"] == "property":
+                    getattr(obj, name)
+                else:
+                    member = getattr(obj, name)
+                    params = inspect.signature(member).parameters.values()
+                    member(*[None for p in params if p.kind in positional and p.default is p.empty])
+            message = str(caught.value)
+            assert "\n" not in message and name in message and "no local meaning" in message, (key, message)
+    finally:
+        r.complete()

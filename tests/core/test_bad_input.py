@@ -138,3 +138,32 @@ def test_submit_needs_a_config(ws: Workspace) -> None:
 
 def test_errors_are_runtui_errors() -> None:
     assert issubclass(ValidationError, RuntuiError) and issubclass(NotFoundError, RuntuiError)
+
+
+def test_paths_flags_and_types_of_the_v1_entry_points(ws: Workspace, tmp_path: Path) -> None:
+    """Values of the wrong kind are one clear ValidationError (not a TypeError from deep inside), and the run's
+    files and the registry stay as they were."""
+    from runtui import Model, Run
+
+    exp = Experiment(ws, "e")
+    run = exp.start_logging(snapshot_directory=None)
+    run.upload_file("outputs/a.txt", __file__)
+    cases = [
+        (lambda: run.download_files(output_directory=3), "output_directory must be a file or folder path"),
+        (lambda: run.download_files(output_paths="x.txt"), "output_paths is a list of paths"),
+        (lambda: run.download_files(output_paths=[3]), "each of output_paths must be a file or folder path"),
+        (lambda: run.get_all_logs(destination=3), "destination must be a file or folder path"),
+        (lambda: Run.list(None), "Run.list needs an Experiment, not NoneType"),
+        (lambda: list(exp.get_runs(type=3)), "type must be a run type name"),
+        (lambda: Experiment.from_directory(3), "from_directory: path must be a file or folder path"),
+        (lambda: Workspace.from_config(path=3), "from_config: path must be a file or folder path"),
+        (lambda: Model.list(ws, latest="yes"), "latest must be True or False"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValidationError, match=message) as caught:
+            call()
+        assert "\n" not in str(caught.value)
+    assert run.get_file_names() == ["outputs/a.txt"]
+    assert not (Path.cwd() / "outputs" / "a.txt").exists()  # no download started
+    assert [r.id for r in Run.list(exp)] == [run.id]  # the good forms still work
+    run.complete()

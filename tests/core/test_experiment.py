@@ -93,3 +93,23 @@ def test_start_logging_takes_azure_arguments_and_cloud_members_say_so(ws: Worksp
     for call in (lambda: exp.get_portal_url(), lambda: Experiment.get_docs_url()):
         with pytest.raises(NotSupportedLocallyError, match="no local meaning"):
             call()
+
+
+@needs_v2
+def test_delete_is_refused_while_a_run_is_live(ws: Workspace) -> None:
+    from runtui.core.experiment import ExperimentBusyError, experiment_summary
+
+    exp = Experiment(ws, "busy")
+    done = exp.start_logging()
+    done.complete()
+    live = exp.start_logging()
+    summary = experiment_summary(ws, "busy")
+    assert (summary.runs, summary.live) == (2, [live.id])
+    with pytest.raises(ExperimentBusyError, match=f"1 live run\\(s\\) \\({live.id}\\)"):
+        Experiment.delete(ws, exp.id)
+    assert ws.get_run(done.id).id == done.id  # nothing was deleted
+    live.complete()
+    Experiment.delete(ws, "busy")  # Azure takes the id; the name is accepted too
+    assert Experiment.list(ws, view_type="All") == []
+    with pytest.raises(NotFoundError, match="no experiment named 'busy'"):
+        experiment_summary(ws, "busy")

@@ -134,3 +134,18 @@ def test_bad_input_registers_nothing(ws: Workspace, tmp_path: Path) -> None:
     assert Model.list(ws) == []
     assert not (ws.path / "models").exists() or not any((ws.path / "models").rglob("*.pkl"))
     run.complete()
+
+
+def test_update_tags_properties_in_one_call_and_bad_input_changes_nothing(ws: Workspace, tmp_path: Path) -> None:
+    src = tmp_path / "f.txt"
+    src.write_text("x")
+    m = Model.register(ws, src, "m", tags={"old": "1", "keep": "k"})
+    m.update_tags_properties(add_tags={"new": 2}, remove_tags=["old"], add_properties={"framework": "sklearn"})
+    again = Model(ws, "m")  # read back from the store
+    assert again.tags == {"keep": "k", "new": "2"}
+    assert again.properties == {"framework": "sklearn"}
+    with pytest.raises(ValidationError):
+        m.update_tags_properties(add_tags={"": "x"})
+    with pytest.raises(ValidationError):
+        m.update_tags_properties(remove_tags=[""])
+    assert Model(ws, "m").tags == {"keep": "k", "new": "2"}

@@ -108,6 +108,9 @@ def _fast_pieces(cfg: WorkspaceConfig, args: argparse.Namespace) -> Iterator[Pie
     if opened is None:
         return None
     conn, summary = opened
+    if _hides_archived(args) and _has_archived(conn):
+        conn.close()
+        return None  # the store layer leaves archived experiments' runs out (rare: the fast path stays simple)
     if _has_live_runs(conn):
         # Only a store with live runs pays the store layer: a reader finalizes runs whose owner vanished before
         # listing them (the fast read below sees that commit: each statement reads the latest state).
@@ -116,6 +119,33 @@ def _fast_pieces(cfg: WorkspaceConfig, args: argparse.Namespace) -> Iterator[Pie
 
         finalize_vanished(open_store(cfg.store_url))
     return pieces(conn, summary, experiment=args.experiment, everything=args.all, limit=args.limit)
+
+
+def _hides_archived(args: argparse.Namespace) -> bool:
+    """Runs of archived experiments are left out (Azure's ActiveOnly view), unless --all/--archived is given or
+    the listing names an experiment (--experiment, or an `exp:` term of the filter)."""
+    if args.all or args.archived or args.experiment is not None:
+        return False
+    if args.filter is not None and args.filter.strip():
+        from runtui.store.filters import FieldMatch, iter_terms, parse_filter
+
+        terms = iter_terms(parse_filter(args.filter))
+        return not any(isinstance(t, FieldMatch) and t.field == "experiment" for t in terms)
+    return True
+
+
+def _has_archived(conn: Any) -> bool:
+    return conn.execute("SELECT 1 FROM experiment WHERE archived_at IS NOT NULL LIMIT 1").fetchone() is not None
+
+
+def _active_only(where: Any) -> Any:
+    """`where` and: the run's experiment is not archived."""
+    from sqlalchemy import and_, select, true
+
+    from runtui.store.db import experiment_t, run_t
+
+    archived = select(experiment_t.c.name).where(experiment_t.c.archived_at.is_not(None))
+    return and_(true() if where is None else where, run_t.c.experiment.not_in(archived))
 
 
 def _has_live_runs(conn: Any) -> bool:
@@ -247,6 +277,8 @@ def run(args: argparse.Namespace) -> int:
     from runtui.store.overview import list_runs
 
     finalize_vanished(ws.store)  # a run whose owner vanished shows as Failed, not Running with a growing duration
+    if _hides_archived(args):
+        where = _active_only(where)
     listing = list_runs(ws.store, where=where, experiment=args.experiment, everything=args.all, limit=args.limit)
     if args.json:
         write_json(encode_pieces([prepared(listing)], now))

@@ -45,7 +45,12 @@ def run(args: argparse.Namespace) -> int:
     script_args = list(args.args)
     if script_args[:1] == ["--"]:
         script_args = script_args[1:]
-    config = ScriptRunConfig(source_directory=source, script=str(script.relative_to(source)), arguments=script_args)
+    config = ScriptRunConfig(
+        source_directory=source,
+        script=str(script.relative_to(source)),
+        arguments=script_args,
+        azureml_compat=args.azureml_compat,
+    )
     from runtui.execution.launch import build_command
 
     build_command(source, config.script or "", script_args, None)  # runnable? (before the experiment is created)
