@@ -95,14 +95,15 @@ def encode_pieces(pieces: Iterable[Piece], now: float) -> Iterator[str]:
             )
 
 
-def _fast_pieces(cfg: WorkspaceConfig, args: argparse.Namespace) -> Iterator[Piece] | None:
-    """The listing straight from a SQLite store with `sqlite3` (no SQLAlchemy, no SDK import), or None when this
-    store needs the store layer (PostgreSQL, a store to migrate, a filter expression)."""
+def _fast_json(cfg: WorkspaceConfig, args: argparse.Namespace, now: float) -> Iterator[str] | None:
+    """The JSON listing straight from a SQLite store with `sqlite3` (no SQLAlchemy, no SDK import), in blocks
+    ready to write, or None when this store needs the store layer (PostgreSQL, a store to migrate, a filter
+    expression)."""
     url = cfg.store_url
     if (args.filter is not None and args.filter.strip()) or not url.startswith("sqlite:///"):
         return None
     path = url.removeprefix("sqlite:///").split("?", 1)[0]
-    from runtui.store.listing import open_read_only, pieces
+    from runtui.store.listing import json_chunks, open_read_only
 
     opened = open_read_only(path)
     if opened is None:
@@ -118,7 +119,7 @@ def _fast_pieces(cfg: WorkspaceConfig, args: argparse.Namespace) -> Iterator[Pie
         from runtui.store import open_store
 
         finalize_vanished(open_store(cfg.store_url))
-    return pieces(conn, summary, experiment=args.experiment, everything=args.all, limit=args.limit)
+    return json_chunks(conn, summary, experiment=args.experiment, everything=args.all, limit=args.limit, now=now)
 
 
 def _hides_archived(args: argparse.Namespace) -> bool:
@@ -268,9 +269,11 @@ def run(args: argparse.Namespace) -> int:
         check_experiment_name(args.experiment)
     now = time.time()
     if args.json:
-        fast = _fast_pieces(workspace_config(args), args)
+        fast = _fast_json(workspace_config(args), args, now)
         if fast is not None:
-            write_json(encode_pieces(fast, now))
+            for block in fast:  # the first block is small: the first line goes out at once
+                sys.stdout.write(block)
+                sys.stdout.flush()
             return 0
     ws = workspace(args)
     from runtui.execution.liveness import finalize_vanished
