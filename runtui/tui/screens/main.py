@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file event arrived
 DETAILS_MIN_INTERVAL_S = 1.0  # a run logging every 100 ms re-reads its details at most once a second
-FEED_MIN_INTERVAL_S = 0.25  # a run logging 100 points/s redraws its row 4 times a second, not 100 (bytes)
+FEED_MIN_INTERVAL_S = 0.5  # a run logging 100 points/s redraws its row twice a second, not 100 (bytes); the first
+# change after a quiet spell is read at once (leading edge), later ones at the end of the interval (trailing)
 SELECT_DEBOUNCE_S = 0.08  # holding an arrow key does not start a read per line passed
 COMPARE_MAX = 6  # runs on one chart (one theme colour each)
 AUTO_EXPAND = 3  # experiments with live runs opened at start

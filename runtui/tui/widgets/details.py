@@ -17,7 +17,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
 
 from runtui.terminal_text import strip_controls
 from runtui.tui.data import RunDetails, read_details
@@ -34,6 +33,7 @@ from runtui.tui.formatting import (
     status_style,
     truncate,
 )
+from runtui.tui.widgets.cell_lines import CellLines
 
 if TYPE_CHECKING:
     from runtui.store.records import RunRecord
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from runtui.tui.widgets.run_tree import ExperimentEntry
 
 ERROR_LINES = 12
+NUMBER_W = 6  # cells a metric value is given at least (four significant digits: 0.4136)
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,11 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
         spark_w = width - name_w - 10 - (20 if wide else 0) - 2
         table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, header_style="bold dim")
         table.add_column("metric", no_wrap=True, max_width=name_w, overflow="ellipsis")
-        table.add_column("last", justify="right", no_wrap=True)
+        # Numbers keep a steady width, so a new value repaints its own cells, not the columns to its right.
+        table.add_column("last", justify="right", no_wrap=True, min_width=NUMBER_W)
         if wide:
-            table.add_column("min", justify="right", no_wrap=True)
-            table.add_column("max", justify="right", no_wrap=True)
+            table.add_column("min", justify="right", no_wrap=True, min_width=NUMBER_W)
+            table.add_column("max", justify="right", no_wrap=True, min_width=NUMBER_W)
         if spark_w >= 6:
             table.add_column("", no_wrap=True, style=ink("cyan", no_color))
         for s in metrics:
@@ -236,7 +238,8 @@ class DetailsPane(VerticalScroll):
         self.run_id: str | None = None
         self.details: RunDetails | None = None
         self._token = 0
-        self._parts = {name: Static("", id=f"details-{name}", classes="details-part") for name in PART_NAMES}
+        # Each part repaints only its changed cells: a live run's tick sends the duration's digits, not the pane.
+        self._parts = {name: CellLines("", id=f"details-{name}", classes="details-part") for name in PART_NAMES}
         self._keys: dict[str, Hashable] = {}
         self._body = self._parts["head"]
 
@@ -335,10 +338,7 @@ class DetailsPane(VerticalScroll):
                 self._keys.pop(name, None)
                 continue
             if self._keys.get(name) != part.key:
-                # An identical update would still repaint the part: compare first (bytes on the wire). The head
-                # is one line once it shows a run: its tick needs no layout pass.
-                relayout = name != "head" or name not in self._keys
                 self._keys[name] = part.key
-                widget.update(part.renderable, layout=relayout)
+                widget.update(part.renderable)
             if not widget.display:
                 widget.display = True

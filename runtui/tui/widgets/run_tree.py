@@ -17,7 +17,9 @@ from rich.style import Style
 from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -32,6 +34,7 @@ from runtui.tui.formatting import (
     status_style,
     truncate,
 )
+from runtui.tui.widgets.cell_lines import changed_spans
 
 if TYPE_CHECKING:
     from runtui.store.overview import ExperimentCounts
@@ -82,6 +85,7 @@ Node = TreeNode[NodeData]
 
 NAME_MIN = 8  # cells a run's name keeps before anything else on its line
 METRIC_NAME_MAX = 10  # cells of the headline metric's name at most
+VALUE_W = 6  # cells the headline value is given at least (four significant digits: 0.4136)
 
 
 def _sort_key(run: RunRecord) -> tuple[float, str]:
@@ -158,6 +162,9 @@ class RunTree(Tree[NodeData]):
         self._wanted: tuple[str | None, NodeData | None, str | None] | None = None
         self._reveal_chain: list[str] = []  # runs to open on the way to a pending run (a palette jump)
         self.marked: dict[str, RunRecord] = {}  # runs marked (`x`) for comparing, in marking order
+        # What each node's line looked like when last painted (its line number, horizontal scroll, strip): a
+        # live update repaints only the cells that differ from it (see `_repaint`).
+        self._painted: dict[int, tuple[int, int, Strip]] = {}
 
     @property
     def runtui_app(self) -> RuntuiApp:
@@ -270,6 +277,7 @@ class RunTree(Tree[NodeData]):
             self.clear()
             self._experiments.clear()
             self._runs.clear()
+            self._painted.clear()
             self._pending = None
             build()
             self.get_node_at_line(0)  # lays the new lines out, so nodes know their line
@@ -594,7 +602,7 @@ class RunTree(Tree[NodeData]):
                     counts.live,
                 ):
                     exp.data.total, exp.data.live = counts.total, counts.live
-                    exp.refresh()  # only when its counts changed: a repaint costs bytes
+                    self._repaint(exp)  # only when its counts changed: a repaint costs bytes
         else:
             self._recount_filtered()
 
@@ -610,7 +618,7 @@ class RunTree(Tree[NodeData]):
         if not self.view.active and info.children > 0 and not had_children and not node.allow_expand:
             node.allow_expand = True
         if _label_key(info) != before:
-            node.refresh()  # a heartbeat changes the record but not the line: no repaint
+            self._repaint(node)  # a heartbeat changes the record but not the line: no repaint
 
     def _insert_lazy(self, info: RunInfo) -> None:
         run = info.run
@@ -678,14 +686,43 @@ class RunTree(Tree[NodeData]):
             total, live = len(runs), sum(1 for r in runs if r.run.status.is_live)
             if (total, live) != (entry.total, entry.live):
                 entry.total, entry.live = total, live
-                exp.refresh()
+                self._repaint(exp)
 
     def tick(self) -> None:
-        """Redraw the visible live runs (their durations tick)."""
-        for node in self.visible_nodes():
+        """Redraw the visible live runs (their durations tick): only the cells that changed go out."""
+        for node in list(self.visible_nodes()):
             data = node.data
             if isinstance(data, RunEntry) and data.run.status.is_live:
-                node.refresh()
+                self._repaint(node)
+
+    def _repaint(self, node: Node) -> None:
+        """Repaint `node`'s line after its data changed, sending only the cells that differ from the last paint.
+
+        `TreeNode.refresh()` marks the whole line dirty: ~200 bytes for a live run whose duration or metric
+        moved by a digit or two, several times a second. Textual sends a dirty region narrower than the line
+        as just those cells.
+        """
+        node._updates += 1  # what TreeNode.refresh() does to drop the node's cached line, minus the repaint
+        line = node.line
+        top = self.scroll_offset.y
+        if line < 0 or not top <= line < top + self.size.height or not self.is_mounted:
+            return  # not on screen: painted afresh when scrolled to
+        painted = self._painted.get(node.id)
+        y = line - top
+        new = self.render_line(y)
+        if painted is None or painted[0] != line or painted[1] != self.scroll_offset.x:
+            self.refresh(Region(0, y, self.size.width, 1))
+            return
+        for x1, x2 in changed_spans(painted[2], new):
+            self.refresh(Region(x1, y, x2 - x1, 1))
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        line = y + self.scroll_offset.y
+        node = self.get_node_at_line(line)
+        if node is not None:
+            self._painted[node.id] = (line, self.scroll_offset.x, strip)
+        return strip
 
     # ------------------------------------------------------------------ rendering
 
@@ -733,9 +770,14 @@ class RunTree(Tree[NodeData]):
         if head is not None and head[1] is not None:
             value = strip_controls(format_number(head[1]))
             name = strip_controls(head[0])
+            # The metric keeps a steady width (short values padded on its left): a new value (0.43 after
+            # 0.4136) repaints the metric's cells, not the run name beside it.
+            lead = " " * max(0, VALUE_W - cell_len(value))
             spare = room - NAME_MIN - cell_len(value) - 2
             if spare >= 2:
                 label = truncate(name, min(METRIC_NAME_MAX, spare)) + " " + value
+                if room - cell_len(label) - cell_len(lead) - 1 >= NAME_MIN:
+                    label = lead + label
                 right.append((label, ""))
                 room -= cell_len(label) + 1
         duration = format_duration(run.duration(self.clock()))
