@@ -34,6 +34,7 @@ from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from runtui.tui.widgets.details import DetailsPane
 from runtui.tui.widgets.log_view import LogPanel
 from runtui.tui.widgets.run_tree import ExperimentEntry, MoreEntry, NoteEntry, RunEntry, RunTree
+from runtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from runtui.store.records import RunRecord
@@ -93,7 +94,7 @@ class MainScreen(Screen[None]):
         self.run_tree = RunTree(clock=app.clock, id="tree")
         self.details = DetailsPane(clock=app.clock, id="details")
         self.log_panel = LogPanel(id="log")
-        self.status_line = Static(Text(" runtui  opening the store…"), id="status-line")
+        self.status_line = StatusLine(id="status-line")
         self.empty = Static(Text(""), id="empty")
         self.filter_input = Input(
             placeholder="filter: words, status:running, tag:k=v, prop:k=v, metric:loss<0.1, and/or/not",
@@ -118,7 +119,6 @@ class MainScreen(Screen[None]):
         self._visible = asyncio.Event()
         self._visible.set()
         self._tick_timer: Timer | None = None
-        self._status_text = ""
 
     @property
     def runtui_app(self) -> RuntuiApp:
@@ -229,7 +229,8 @@ class MainScreen(Screen[None]):
         self._problem = message.error
         self.notify(message.error, severity="error", markup=False, timeout=8)
         if not self.loaded:
-            self.empty.update(Text(message.error, style="red"))
+            self.empty.update(Text(message.error))
+            self.empty.add_class("-error")
             self._set_empty(True)
         self._update_status()
 
@@ -428,27 +429,18 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ status line
 
     def _update_status(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" runtui ", style="bold reverse")
-        if self._problem is not None:
-            text.append(" " + self._problem, style="bold red")
-        elif not self.loaded:
-            text.append(" loading…", style="dim")
+        """Hand the status line what it says; it repaints itself when that changed (reactive attributes)."""
+        line = self.status_line
+        line.problem = self._problem
+        line.loaded = self.loaded
+        if self.view.active:
+            shown = self.run_tree.run_count
+            line.summary = f"{shown} run{'s' if shown != 1 else ''} shown"
         else:
-            if self.view.active:
-                shown = self.run_tree.run_count
-                text.append(f" {shown} run{'s' if shown != 1 else ''} shown", style="")
-            else:
-                n = self._experiment_total
-                text.append(f" {n} experiment{'s' if n != 1 else ''}")
-            if self.view.text:
-                text.append("  filter ", style="dim")
-                text.append(self.view.text, style="cyan")
-            if self.view.live_only:
-                text.append("  live only", style="yellow")
-        if text.plain != self._status_text:  # an identical update still repaints the line
-            self._status_text = text.plain
-            self.status_line.update(text, layout=False)
+            n = self._experiment_total
+            line.summary = f"{n} experiment{'s' if n != 1 else ''}"
+        line.filter_text = self.view.text
+        line.live_only = self.view.live_only
 
     # ------------------------------------------------------------------ filter
 
@@ -477,7 +469,7 @@ class MainScreen(Screen[None]):
             self._show_filter_error(text, exc)
             return False
         except RuntuiError as exc:
-            self.filter_error.update(Text(str(exc), style="red"))
+            self.filter_error.update(Text(str(exc)))
             self.notify(str(exc), severity="error", markup=False)
             return False
         self.remove_class("filtering")
@@ -489,8 +481,8 @@ class MainScreen(Screen[None]):
 
     def _show_filter_error(self, text: str, exc: FilterSyntaxError) -> None:
         # The input box has a border and padding: the caret lines up under the offending character.
-        caret = Text(" " * (exc.position + 3) + "^", style="bold red")
-        message = Text(f"position {exc.position + 1}: {exc.reason}; the previous filter stays", style="red")
+        caret = Text(" " * (exc.position + 3) + "^", style="bold")  # coloured by #filter-error in app.tcss
+        message = Text(f"position {exc.position + 1}: {exc.reason}; the previous filter stays")
         self.filter_error.update(Text.assemble(caret, "\n", message))
         self.notify(f"invalid filter: {exc.reason} (at position {exc.position + 1})", severity="error", markup=False)
 
@@ -575,7 +567,7 @@ class MainScreen(Screen[None]):
         body.append(strip_controls(run.name), style="bold")
         body.append(f" ({run.status.value}) as Failed?\n")
         if run.status == RunStatus.COMPLETED:
-            body.append("It completed; marking it Failed overrules that. ", style="yellow")
+            body.append("It completed; marking it Failed overrules that. ", style="bold")
         if run.status.is_live:
             body.append("This records the failure; it does not stop the process (use c for that).", style="dim")
         body.append("\nReason (optional):")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -21,18 +22,16 @@ from textual.message import Message
 from runtui.terminal_text import strip_controls
 from runtui.tui.data import RunDetails, read_details
 from runtui.tui.formatting import (
-    STATUS_COLOR,
     STATUS_GLYPH,
     format_duration,
     format_number,
     format_system_metric,
     format_time,
-    ink,
     is_system_metric,
     sparkline,
-    status_style,
     truncate,
 )
+from runtui.tui.theme import Ink, component_classes, ink_of, plain_ink, status_ink
 from runtui.tui.widgets.cell_lines import CellLines
 
 if TYPE_CHECKING:
@@ -67,25 +66,27 @@ def _grid() -> Table:
     return grid
 
 
-def run_parts(details: RunDetails, now: float, width: int, no_color: bool = False) -> dict[str, Part]:
+def run_parts(details: RunDetails, now: float, width: int, ink: Ink = plain_ink) -> dict[str, Part]:
     """The details of one run as separate parts, each with the inputs that decide its look (its key).
 
     Pure (used by the pane and by tests). Ordered for a small terminal: the status line, then the metrics with
     sparklines, then system figures, then the rest. Only the head ticks (the duration of a live run); the pane
     repaints a part only when its key changed, so a live run costs a line a second, not the whole pane.
+    `ink` gives each role (a status's `success`, `spark`, `error`, `ok`) its style from the theme.
     """
     rec = details.record
     parts: dict[str, Part] = {}
 
     head = Text(no_wrap=True, overflow="ellipsis")
-    head.append(STATUS_GLYPH[rec.status] + " ", style=status_style(rec.status, no_color))
-    head.append(rec.status.value, style=ink(f"bold {STATUS_COLOR[rec.status]}", no_color))
+    status_style = status_ink(ink, rec.status)
+    head.append(STATUS_GLYPH[rec.status] + " ", style=status_style)
+    head.append(rec.status.value, style=status_style + Style(bold=True))
     duration = format_duration(rec.duration(now))
     if duration:
         head.append(f"  {duration}", style="dim")
     head.append("  ")
     head.append(strip_controls(rec.name), style="bold")
-    parts["head"] = Part(head, (head.plain, rec.status, no_color))
+    parts["head"] = Part(head, (head.plain, rec.status, status_style))
 
     metrics = [s for s in details.summaries if not is_system_metric(s.name)]
     if metrics:
@@ -100,7 +101,7 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
             table.add_column("min", justify="right", no_wrap=True, min_width=NUMBER_W)
             table.add_column("max", justify="right", no_wrap=True, min_width=NUMBER_W)
         if spark_w >= 6:
-            table.add_column("", no_wrap=True, style=ink("cyan", no_color))
+            table.add_column("", no_wrap=True, style=ink("spark"))
         for s in metrics:
             row: list[RenderableType] = [
                 Text(truncate(strip_controls(s.name), name_w)),
@@ -116,7 +117,7 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
             tuple((s.name, s.last, s.min, s.max, s.kind) for s in metrics),
             tuple((k, tuple(v)) for k, v in sorted(details.sparks.items())),
             width,
-            no_color,
+            ink("spark"),
         )
         parts["metrics"] = Part(table, key)
 
@@ -158,7 +159,9 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
     elif rec.arguments:
         grid.add_row(_t("args"), _t(" ".join(rec.arguments)))
     if rec.exit_code is not None:
-        grid.add_row(_t("exit"), _t(rec.exit_code, ink("bold red" if rec.exit_code else "green", no_color)))
+        exit_text = _t(rec.exit_code)
+        exit_text.stylize(ink("error") + Style(bold=True) if rec.exit_code else ink("ok"))
+        grid.add_row(_t("exit"), exit_text)
     if details.tags:
         tags = Text()
         for k, v in sorted(details.tags.items()):
@@ -179,30 +182,33 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
     info_key = (
         rec.id, rec.experiment, rec.parent_id, rec.started_at, rec.created_at, rec.ended_at, rec.host, rec.pid,
         rec.user, rec.script, rec.arguments, rec.exit_code, tuple(sorted(details.tags.items(), key=str)),
-        tuple(sorted(details.properties.items())), details.children, width, no_color,
+        tuple(sorted(details.properties.items())), details.children, width, ink("error"), ink("ok"),
     )  # fmt: skip
     parts["info"] = Part(grid, info_key)
 
     if rec.error:
         lines = [strip_controls(line) for line in rec.error.rstrip().splitlines()]
         shown = lines[-ERROR_LINES:]
-        err = Text("error", style=ink("bold red", no_color))
+        err = Text("error", style=ink("error") + Style(bold=True))
         if len(lines) > len(shown):
             err.append(f"  (last {len(shown)} of {len(lines)} lines)", style="dim")
-        body = Text("\n".join(shown), style=ink("red", no_color), overflow="fold")
-        parts["error"] = Part(Group(err, body), (rec.error, no_color))
+        body = Text("\n".join(shown), style=ink("error"), overflow="fold")
+        parts["error"] = Part(Group(err, body), (rec.error, ink("error")))
     return parts
 
 
-def render_run(details: RunDetails, now: float, width: int, no_color: bool = False) -> RenderableType:
+def render_run(details: RunDetails, now: float, width: int, ink: Ink = plain_ink) -> RenderableType:
     """The details of one run as one Rich renderable (what the pane shows, in one piece)."""
-    return Group(*(part.renderable for part in run_parts(details, now, width, no_color).values()))
+    return Group(*(part.renderable for part in run_parts(details, now, width, ink).values()))
 
 
-def render_experiment(entry: ExperimentEntry) -> RenderableType:
+def render_experiment(entry: ExperimentEntry, ink: Ink = plain_ink) -> RenderableType:
     grid = _grid()
     grid.add_row(_t("runs"), _t(entry.total))
-    grid.add_row(_t("live"), _t(entry.live, "cyan" if entry.live else ""))
+    live = _t(entry.live)
+    if entry.live:
+        live.stylize(ink("accent"))
+    grid.add_row(_t("live"), live)
     title = Text("experiment  ", style="dim")
     title.append(strip_controls(entry.name), style="bold")
     hint = Text("enter: expand · /: filter the runs", style="dim")
@@ -213,6 +219,16 @@ class DetailsPane(VerticalScroll):
     """The highlighted run's details; reloads in a worker when asked, repaints only the parts that changed."""
 
     ALLOW_MAXIMIZE = True  # `z` on the main screen maximises the details (containers are not, by default)
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = component_classes("details", "spark", "ok")
+    """
+    | Class | Description |
+    | :- | :- |
+    | `details--accent`, `--success`, `--error`, `--warning`, `--muted`, `--secondary` | The status, by its
+      role; `details--error` also colours a run's error and a non-zero exit code. |
+    | `details--spark` | Sparklines. |
+    | `details--ok` | Exit code 0. |
+    """
 
     DEFAULT_CSS = """
     DetailsPane > .details-part { height: auto; }
@@ -250,6 +266,15 @@ class DetailsPane(VerticalScroll):
     def runtui_app(self) -> RuntuiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def ink(self) -> Ink:
+        """The current theme's style for a role (`success`, `spark`, ...)."""
+        return ink_of(self, "details")
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._render_details()  # a new theme: the parts' keys hold their styles, so what changed is repainted
+
     def on_mount(self) -> None:
         self._show_only(Text("select a run", style="dim"))
 
@@ -271,7 +296,7 @@ class DetailsPane(VerticalScroll):
             self.scroll_home(animate=False)
             if record is not None:
                 head = Text(no_wrap=True, overflow="ellipsis")
-                head.append(STATUS_GLYPH[record.status] + " ", style=status_style(record.status, self.app.no_color))
+                head.append(STATUS_GLYPH[record.status] + " ", style=status_ink(self.ink, record.status))
                 head.append(record.status.value + "  ", style="bold")
                 head.append(strip_controls(record.name), style="bold")
                 head.append("  reading…", style="dim")
@@ -282,7 +307,7 @@ class DetailsPane(VerticalScroll):
         self.run_id = None
         self.details = None
         self._token += 1
-        self._show_only(render_experiment(entry))
+        self._show_only(render_experiment(entry, self.ink))
 
     def show_text(self, text: Text) -> None:
         self.run_id = None
@@ -320,7 +345,7 @@ class DetailsPane(VerticalScroll):
     def on_details_pane_failed(self, message: DetailsPane.Failed) -> None:
         message.stop()
         if message.token == self._token:
-            self._show_only(Text(message.error, style="red"))
+            self._show_only(Text(message.error, style=self.ink("error")))
 
     def on_resize(self) -> None:
         self._render_details()
@@ -329,7 +354,7 @@ class DetailsPane(VerticalScroll):
         if self.details is None:
             return
         width = max(20, self.scrollable_content_region.width)
-        parts = run_parts(self.details, self.clock(), width, self.app.no_color)
+        parts = run_parts(self.details, self.clock(), width, self.ink)
         for name, widget in self._parts.items():
             part = parts.get(name)
             if part is None:

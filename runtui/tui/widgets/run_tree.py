@@ -30,10 +30,9 @@ from runtui.tui.formatting import (
     STATUS_GLYPH,
     format_duration,
     format_number,
-    ink,
-    status_style,
     truncate,
 )
+from runtui.tui.theme import component_classes, ink_of, status_ink
 from runtui.tui.widgets.cell_lines import changed_spans
 
 if TYPE_CHECKING:
@@ -100,6 +99,15 @@ class RunTree(Tree[NodeData]):
         Binding("right", "expand_node", "Expand", show=False),
         Binding("left", "collapse_node", "Collapse", show=False),
     ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = Tree.COMPONENT_CLASSES | component_classes("run-tree", "live")
+    """
+    | Class | Description |
+    | :- | :- |
+    | `run-tree--accent`, `--success`, `--error`, `--warning`, `--muted`, `--secondary` | A status glyph, by the
+      status's role (`runtui.formatting.STATUS_ROLE`). |
+    | `run-tree--live` | An experiment's count of live runs. |
+    """
 
     class PageLoaded(Message):
         """A page of runs arrived from a worker."""
@@ -792,7 +800,7 @@ class RunTree(Tree[NodeData]):
                 room -= cell_len(at) + 1
         name = truncate(strip_controls(run.name), max(1, room))
         text = Text(no_wrap=True, end="")
-        text.append(STATUS_GLYPH[status], style=status_style(status, self.app.no_color) or None)
+        text.append(STATUS_GLYPH[status], style=status_ink(ink_of(self, "run-tree"), status))
         text.append("◆" if run.id in self.marked else " ", style="bold")
         name_style = "bold" if status.is_live else ("dim" if status == RunStatus.CANCELED else "")
         text.append(name, style=name_style or None)
@@ -830,7 +838,7 @@ class RunTree(Tree[NodeData]):
         if right:
             text.append(" " * max(1, width - text.cell_len - cell_len(right)))
             if live:
-                text.append(live, style=ink("cyan", self.app.no_color) or None)
+                text.append(live, style=ink_of(self, "run-tree")("live"))
                 if right != live:
                     text.append(f" · {counts}", style="dim")
             else:
