@@ -254,3 +254,22 @@ async def test_theme_filter_and_open_experiments_carry_over_to_the_next_session(
         assert third.saved.problem is not None and "unreadable" in third.saved.problem
         assert screen.view.text == ""
     del notices
+
+
+async def test_a_failing_worker_is_shown_once(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    """Worker failures have one handler on the main screen: a notice (and the log), not one per failure."""
+    ws_store.create_runs([NewRun(id="a1", experiment="alpha", status=S.COMPLETED)])
+    app = RuntuiApp(workspace, live=False, remember=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        notices = record_notices(app)
+
+        def boom() -> None:
+            raise ValueError("broken read")
+
+        for _ in range(2):
+            worker = screen.run_worker(boom, name="boom", thread=True, exit_on_error=False)
+            await wait_until(pilot, lambda w=worker: w.is_finished, "the worker's end")
+            await pilot.pause(0.05)
+        shown = [n for n in notices if "broken read" in n]
+        assert shown == ["boom failed: ValueError('broken read')"]

@@ -1,13 +1,13 @@
 """The main screen: run tree on the left, details and log tail on the right, filter bar, footer.
 
-It owns the change-feed loop (an async worker that waits on the store watcher, then reads only what changed
-since the last revision in a thread) and the actions on runs (confirmed in dialogs, run in worker threads
-through the SDK, each outcome notified).
+It runs the change-feed follower (runtui/tui/feed.py, Textual-free: revisions, rewinds, throttle, watcher) in
+one async worker and applies each batch to the tree and details; it owns the actions on runs (confirmed in
+dialogs, run in worker threads through the SDK, each outcome notified) and the one handler for workers that
+fail unexpectedly.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable
@@ -23,12 +23,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
 from runtui.errors import FilterSyntaxError, RuntuiError
 from runtui.status import RunStatus
 from runtui.terminal_text import strip_controls
 from runtui.tui import actions, keymap
 from runtui.tui.data import FeedBatch, Matches, Overview, ViewFilter, read_feed, read_matches, read_overview
+from runtui.tui.feed import FeedFollower
 from runtui.tui.palette import RuntuiCommands
 from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from runtui.tui.widgets.details import DetailsPane
@@ -40,10 +42,7 @@ if TYPE_CHECKING:
     from runtui.store.records import RunRecord
     from runtui.tui.app import RuntuiApp
 
-FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file event arrived
 DETAILS_MIN_INTERVAL_S = 1.0  # a run logging every 100 ms re-reads its details at most once a second
-FEED_MIN_INTERVAL_S = 0.5  # a run logging 100 points/s redraws its row twice a second, not 100 (bytes); the first
-# change after a quiet spell is read at once (leading edge), later ones at the end of the interval (trailing)
 SELECT_DEBOUNCE_S = 0.08  # holding an arrow key does not start a read per line passed
 COMPARE_MAX = 6  # runs on one chart (one theme colour each)
 AUTO_EXPAND = 3  # experiments with live runs opened at start
@@ -104,11 +103,17 @@ class MainScreen(Screen[None]):
         self.view = ViewFilter()
         self.generation = 0  # bumps with every change of the view (filter, live-only)
         self.loaded = False  # the tree shows its first data (tests wait for this)
-        self.feed_revision: int | None = None
-        self.feed_reads = 0  # change-feed reads so far (tests and benchmarks look at it)
-        self._rewind_during_read: int | None = None
-        self._reading = False
-        self._kick = asyncio.Event()
+        self.feed = FeedFollower[FeedBatch](
+            self._read_feed,
+            self._apply_batch,
+            current=lambda batch: batch.generation == self.generation,
+            watch=self._open_watcher,
+            on_error=self._report_feed_problem,
+            on_ok=self._feed_recovered,
+            on_no_watcher=lambda exc: self.notify(
+                f"live updates by polling only: {exc}", severity="warning", markup=False
+            ),
+        )
         self._select_timer: Timer | None = None
         self._details_timer: Timer | None = None
         self._details_last = 0.0
@@ -116,8 +121,8 @@ class MainScreen(Screen[None]):
         self._experiment_total = 0
         # False while another screen (log, metrics, help, a dialog) is on top: this screen then does no UI
         # work at all, since each of its repaints would repaint the screen on top too (bytes on the wire).
-        self._visible = asyncio.Event()
-        self._visible.set()
+        self._visible = True
+        self._worker_errors: set[str] = set()  # shown once each (a failing loop must not flood the screen)
         self._tick_timer: Timer | None = None
 
     @property
@@ -146,22 +151,28 @@ class MainScreen(Screen[None]):
         if self.runtui_app.live:
             self.set_interval(SWEEP_S, self._sweep_lost_runs)
 
+    @property
+    def feed_reads(self) -> int:
+        """Change-feed reads so far (tests and benchmarks look at it)."""
+        return self.feed.reads
+
     def on_screen_suspend(self) -> None:
-        self._visible.clear()
+        self._visible = False
+        self.feed.pause()
         if self._tick_timer is not None:
             self._tick_timer.pause()
         self.log_panel.pause()
 
     def on_screen_resume(self) -> None:
-        if self._visible.is_set():
+        if self._visible:
             return  # the first resume, at mount
-        self._visible.set()
+        self._visible = True
+        self.feed.resume()
         if self._tick_timer is not None:
             self._tick_timer.resume()
         self.log_panel.resume()
         self.details.reload()
         self._tick()
-        self.kick()
 
     # ------------------------------------------------------------------ loading
 
@@ -242,102 +253,62 @@ class MainScreen(Screen[None]):
         if empty:
             self.details.show_text(Text(""))
 
+    # ------------------------------------------------------------------ worker errors
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place an unexpected worker failure is shown: notified and logged, once per distinct error.
+
+        Every worker here runs with exit_on_error=False (a bug in a read must not end the app); expected
+        failures (a store that cannot be read, an action refused) are reported by the worker itself.
+        """
+        if event.state != WorkerState.ERROR:
+            return
+        worker = event.worker
+        message = f"{worker.name or worker.group or 'background work'} failed: {worker.error!r}"
+        self.app.log.error(message)
+        if message not in self._worker_errors:
+            self._worker_errors.add(message)
+            self.notify(message, severity="error", markup=False, timeout=8)
+
     # ------------------------------------------------------------------ change feed
 
     def _rewind(self, revision: int) -> None:
         """Make the next feed read start at `revision` (or earlier)."""
-        self.feed_revision = revision if self.feed_revision is None else min(self.feed_revision, revision)
-        if self._reading:
-            old = self._rewind_during_read
-            self._rewind_during_read = revision if old is None else min(old, revision)
-        self._kick.set()
+        self.feed.rewind(revision)
 
     def kick(self) -> None:
         """Read the feed now (after our own write, so its outcome shows at once)."""
-        self._kick.set()
+        self.feed.kick()
 
     @work(exclusive=True, group="feed", exit_on_error=False)
     async def _follow_store(self) -> None:
-        app = self.runtui_app
-        watcher = None
-        try:
-            from runtui.watch import store_watcher
+        await self.feed.follow()  # runtui/tui/feed.py: revisions, rewinds, throttle, watcher
 
-            watcher = await asyncio.to_thread(store_watcher, app.config.store_url)
-            subscription = watcher.subscribe()
-        except Exception as exc:  # no watcher: the fallback poll below still finds every change
-            self.notify(f"live updates by polling only: {exc}", severity="warning", markup=False)
-            subscription = None
-        try:
-            last_read = 0.0
-            while True:
-                kicked = await self._wait_for_change(subscription)
-                pause = last_read + FEED_MIN_INTERVAL_S - time.monotonic()
-                if not kicked and pause > 0:
-                    # Changes by others are gathered for a moment; our own writes (a kick) show at once.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._kick.wait(), pause)
-                    self._kick.clear()
-                last_read = time.monotonic()
-                if not self._visible.is_set():
-                    await self._visible.wait()  # changes meanwhile are read in one go on return
-                if self.feed_revision is None:
-                    continue
-                since, view, generation = self.feed_revision, self.view, self.generation
-                self._reading = True
-                self._rewind_during_read = None
-                try:
-                    batch = await asyncio.to_thread(read_feed, app.store, since, view, generation)
-                except Exception as exc:
-                    self._reading = False
-                    self._report_feed_problem(exc)
-                    await asyncio.sleep(1.0)
-                    continue
-                self._reading = False
-                self.feed_reads += 1
-                if self._problem is not None and self._problem.startswith("live updates"):
-                    self._problem = None
-                    self._update_status()
-                if batch is None:
-                    continue
-                revision = batch.revision
-                if self._rewind_during_read is not None:
-                    revision = min(revision, self._rewind_during_read)
-                if batch.generation != self.generation:
-                    revision = min(revision, batch.since)  # filter changed meanwhile: replay for the new one
-                self.feed_revision = revision
-                try:
-                    self._apply(batch)
-                except Exception as exc:  # a bug must not silently stop live updates: show it, keep going
-                    self.notify(f"live update failed: {exc!r}", severity="error", markup=False)
-        finally:
-            if watcher is not None:
-                await asyncio.to_thread(watcher.close)
+    def _open_watcher(self) -> Any:
+        from runtui.watch import store_watcher
 
-    async def _wait_for_change(self, subscription: Any) -> bool:
-        """Wait for a change; True when it was a kick (our own write, to be shown at once)."""
-        if self._kick.is_set():
-            self._kick.clear()
-            return True
-        waits: set[asyncio.Task[Any]] = {asyncio.ensure_future(self._kick.wait())}
-        if subscription is not None:
-            waits.add(asyncio.ensure_future(subscription.wait_async(FALLBACK_POLL_S)))
-        else:
-            waits.add(asyncio.ensure_future(asyncio.sleep(FALLBACK_POLL_S / 4)))
+        return store_watcher(self.runtui_app.config.store_url)
+
+    def _read_feed(self, since: int) -> FeedBatch | None:
+        """In a thread: what changed since `since`, for the view shown now."""
+        return read_feed(self.runtui_app.store, since, self.view, self.generation)
+
+    def _apply_batch(self, batch: FeedBatch) -> None:
         try:
-            await asyncio.wait(waits, timeout=FALLBACK_POLL_S, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waits:
-                task.cancel()
-        kicked = self._kick.is_set()
-        self._kick.clear()
-        return kicked
+            self._apply(batch)
+        except Exception as exc:  # a bug must not silently stop live updates: show it, keep going
+            self.notify(f"live update failed: {exc!r}", severity="error", markup=False)
 
     def _report_feed_problem(self, exc: BaseException) -> None:
         message = f"live updates paused: {exc}"
         if self._problem != message:
             self._problem = message
             self.notify(message, severity="error", markup=False)
+            self._update_status()
+
+    def _feed_recovered(self) -> None:
+        if self._problem is not None and self._problem.startswith("live updates"):
+            self._problem = None
             self._update_status()
 
     def _apply(self, batch: FeedBatch) -> None:
@@ -368,7 +339,7 @@ class MainScreen(Screen[None]):
             def fire() -> None:
                 self._details_timer = None
                 self._details_last = time.monotonic()
-                if self._visible.is_set():
+                if self._visible:
                     self.details.reload()
 
             self._details_timer = self.set_timer(wait, fire)
