@@ -180,7 +180,7 @@ class MainScreen(Screen[None]):
     def _start(self) -> None:
         try:
             self.runtui_app.open_store()
-            overview = read_overview(self.runtui_app.store)
+            overview = read_overview(self.runtui_app.store, self.view)
         except Exception as exc:
             self.post_message(self.Problem(f"cannot open the store: {exc}"))
             return
@@ -190,7 +190,9 @@ class MainScreen(Screen[None]):
     def _reload(self, view: ViewFilter, generation: int) -> None:
         try:
             store = self.runtui_app.store
-            result: Overview | Matches = read_matches(store, view, generation) if view.active else read_overview(store)
+            result: Overview | Matches = (
+                read_matches(store, view, generation) if view.active else read_overview(store, view)
+            )
         except Exception as exc:
             self.post_message(self.Problem(f"reading runs failed: {exc}"))
             return
@@ -210,7 +212,7 @@ class MainScreen(Screen[None]):
             expand = [c.name for c in live[:AUTO_EXPAND]]
             if len(result.experiments) == 1:
                 expand = list(result.experiments)
-            self.run_tree.show_overview(result.experiments, expand)
+            self.run_tree.show_overview(result.experiments, expand, result.archived)
             self._set_empty(not result.experiments)
         else:
             self.run_tree.show_matches(message.view, result)
@@ -231,7 +233,7 @@ class MainScreen(Screen[None]):
         except RuntuiError as exc:
             self.notify(f"the last session's filter no longer parses ({exc}); showing every run", markup=False)
             return
-        self._set_view(ViewFilter(text if where is not None else "", where, live_only))
+        self._set_view(ViewFilter(text if where is not None else "", where, live_only, self.view.archived))
 
     def on_unmount(self) -> None:
         self.runtui_app.remember_state(self.view.text, self.view.live_only, self.run_tree.open_keys)
@@ -410,6 +412,8 @@ class MainScreen(Screen[None]):
         else:
             n = self._experiment_total
             line.summary = f"{n} experiment{'s' if n != 1 else ''}"
+        if self.view.archived:
+            line.summary += " (archived shown)"
         line.filter_text = self.view.text
         line.live_only = self.view.live_only
 
@@ -445,7 +449,9 @@ class MainScreen(Screen[None]):
             return False
         self.remove_class("filtering")
         self.run_tree.focus()
-        self._set_view(ViewFilter(text.strip() if where is not None else "", where, self.view.live_only))
+        self._set_view(
+            ViewFilter(text.strip() if where is not None else "", where, self.view.live_only, self.view.archived)
+        )
         shown = f"filter: {text.strip()}" if where is not None else "filter cleared"
         self.notify(shown, markup=False, timeout=2)
         return True
@@ -463,7 +469,7 @@ class MainScreen(Screen[None]):
             self.run_tree.focus()
             return
         if self.view.where is not None:
-            self._set_view(ViewFilter("", None, self.view.live_only))
+            self._set_view(ViewFilter("", None, self.view.live_only, self.view.archived))
             self.notify("filter cleared", timeout=2)
         elif self.view.live_only:
             self.notify("no filter to clear (a shows finished runs again)", timeout=2)
@@ -480,8 +486,53 @@ class MainScreen(Screen[None]):
 
     def action_toggle_finished(self) -> None:
         live_only = not self.view.live_only
-        self._set_view(ViewFilter(self.view.text, self.view.where, live_only))
+        self._set_view(ViewFilter(self.view.text, self.view.where, live_only, self.view.archived))
         self.notify("showing live runs only" if live_only else "showing all runs (finished too)", timeout=2)
+
+    def action_toggle_archived(self) -> None:
+        archived = not self.view.archived
+        self._set_view(ViewFilter(self.view.text, self.view.where, self.view.live_only, archived))
+        self.notify("showing archived experiments too" if archived else "archived experiments hidden", timeout=2)
+
+    def action_delete_experiment(self) -> None:
+        """Delete the highlighted experiment after a confirmation that names it and its runs; refused while
+        one of its runs is live (the store is asked again when it is confirmed)."""
+        self._sync_selection()
+        data = self.run_tree.selected
+        if not isinstance(data, ExperimentEntry):
+            self.notify("delete: highlight an experiment (D deletes a whole experiment)", markup=False)
+            return
+        if data.filtered:
+            self.notify("delete: clear the filter first (the tree shows only the matching runs)", markup=False)
+            return
+        if data.live:
+            live = f"{data.live} live run{'s' if data.live != 1 else ''}"
+            self.notify(f"delete: {data.name} has {live}; cancel them first (c)", markup=False)
+            return
+        name, total = data.name, data.total
+        body = Text()
+        body.append("Delete experiment ")
+        body.append(strip_controls(name), style="bold")
+        body.append(f" and its {total} run{'s' if total != 1 else ''}?\n")
+        body.append("Their metrics, logs and files go too. This cannot be undone.", style="bold")
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._delete_experiment(name)
+            else:
+                self.notify("delete: not confirmed, nothing done", timeout=2)
+
+        self.app.push_screen(ConfirmDialog("Delete experiment", body, yes="Delete"), done)
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _delete_experiment(self, name: str) -> None:
+        try:
+            message = actions.delete_experiment(self.runtui_app.config, name)
+        except Exception as exc:  # refused (a live run), or the store said no: shown, never swallowed
+            self.app.notify(f"delete failed: {exc}", severity="error", markup=False, timeout=8)
+            return
+        self.app.notify(message, markup=False)
+        self.app.call_from_thread(self._set_view, self.view)  # the feed adds and updates; a deletion needs a reload
 
     def _set_view(self, view: ViewFilter) -> None:
         self.view = view

@@ -179,10 +179,19 @@ def run_parts(details: RunDetails, now: float, width: int, ink: Ink = plain_ink)
             props.append(strip_controls(k), style="bold")
             props.append("=" + strip_controls(v))
         grid.add_row(_t("props"), props)
+    if details.models:
+        grid.add_row(_t("models"), _t("  ".join(details.models)))
+    if details.file_count:
+        files = Text(f"{details.file_count}  ")
+        files.append(strip_controls("  ".join(details.files)), style="dim")
+        if details.file_count > len(details.files):
+            files.append("  …", style="dim")
+        grid.add_row(_t("files"), files)
     info_key = (
         rec.id, rec.experiment, rec.parent_id, rec.started_at, rec.created_at, rec.ended_at, rec.host, rec.pid,
         rec.user, rec.script, rec.arguments, rec.exit_code, tuple(sorted(details.tags.items(), key=str)),
-        tuple(sorted(details.properties.items())), details.children, width, ink("error"), ink("ok"),
+        tuple(sorted(details.properties.items())), details.children, tuple(details.models), tuple(details.files),
+        details.file_count, width, ink("error"), ink("ok"),
     )  # fmt: skip
     parts["info"] = Part(grid, info_key)
 

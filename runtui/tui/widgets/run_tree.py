@@ -49,6 +49,7 @@ class ExperimentEntry:
     loaded: bool = False
     loading: bool = False
     filtered: bool = False  # holds filter matches, not a lazy page
+    archived: bool = False  # shown only when archived experiments are asked for (`A`)
 
 
 @dataclass
@@ -211,18 +212,21 @@ class RunTree(Tree[NodeData]):
 
     # ------------------------------------------------------------------ building
 
-    def show_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str]) -> None:
+    def show_overview(
+        self, experiments: dict[str, ExperimentCounts], expand: list[str], archived: set[str] | None = None
+    ) -> None:
         """Lazy mode: one collapsed line per experiment. The first time, `expand` are opened (and loaded);
-        afterwards the experiments and runs the reader had open are."""
-        self._rebuild(lambda: self._build_overview(experiments, expand))
+        afterwards the experiments and runs the reader had open are. `archived` are marked so."""
+        self._rebuild(lambda: self._build_overview(experiments, expand, archived or set()))
 
-    def _build_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str]) -> None:
+    def _build_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str], archived: set[str]) -> None:
         self.view = ViewFilter()
         if self.open_keys is None:
             self.open_keys = {"exp:" + name for name in expand}
         for name in sorted(experiments):
             counts = experiments[name]
-            self._add_experiment(ExperimentEntry(name, counts.total, counts.live), append=True)
+            entry = ExperimentEntry(name, counts.total, counts.live, archived=name in archived)
+            self._add_experiment(entry, append=True)
         for key in list(self.open_keys):
             kind, _, name = key.partition(":")
             node = self._experiments.get(name) if kind == "exp" else None
@@ -834,7 +838,13 @@ class RunTree(Tree[NodeData]):
                 right = ""
         name_room = width - (cell_len(right) + 1 if right else 0)
         text = Text(no_wrap=True, end="")
-        text.append(truncate(strip_controls(entry.name), name_room), style="bold")
+        name = strip_controls(entry.name)
+        if entry.archived:
+            name_room -= 9
+            text.append(truncate(name, max(1, name_room)), style="bold dim")
+            text.append(" archived", style="dim italic")
+        else:
+            text.append(truncate(name, name_room), style="bold")
         if right:
             text.append(" " * max(1, width - text.cell_len - cell_len(right)))
             if live:
