@@ -59,7 +59,7 @@ ACTIONS: tuple[Action, ...] = (
         "toggle_archived",
         "A",
         "Toggle archived experiments",
-        "show / hide archived experiments (hidden by default, as in runtui ls)",
+        "show / hide archived experiments (hidden by default)",
         footer=False,
     ),
     Action(
