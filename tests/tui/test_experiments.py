@@ -126,3 +126,30 @@ async def test_delete_an_experiment_after_naming_it_and_never_with_live_runs(
         assert not run_dir.exists()
         assert "busy" in tree.experiment_nodes()
         assert any("deleted experiment old" in n for n in notices)
+
+
+def test_a_list_or_table_metric_keeps_the_details_table_in_the_pane(ws_store: Store) -> None:
+    """Seen in the demo at 80x24: an evaluation's per-class list and confusion matrix (JSON) pushed the metric
+    table past the pane; its header read `l` and the accuracy `0.8`."""
+    from rich.console import Console
+
+    from runtui.tui.data import read_details
+    from runtui.tui.widgets.details import run_parts
+
+    ws_store.create_runs([NewRun(id="ev", experiment="e", status=S.RUNNING)])
+    matrix = '{"true": ["cat", "dog", "truck", "bird"], "predicted": ["dog", "cat", "truck", "automobile"]}'
+    ws_store.write_metrics(
+        [
+            ("ev", "accuracy", 0, 0.8482, None, "scalar", 1.0),
+            ("ev", "per_class", 0, None, "[0.8228, 0.878, 0.8466, 0.8887, 0.8926, 0.7918]", "list", 1.0),
+            ("ev", "confusion", 0, None, matrix, "confusion_matrix", 1.0),
+        ]
+    )
+    width = 42  # the details pane at 80x24
+    table = run_parts(read_details(ws_store, "ev"), 2.0, width)["metrics"].renderable
+    console = Console(width=width, record=True, color_system=None)
+    console.print(table)
+    lines = console.export_text().rstrip("\n").splitlines()
+    assert len(lines) == 4, lines  # the header and one line per metric
+    assert "last" in lines[0] and "0.8482" in lines[1]
+    assert all(len(line.rstrip()) <= width for line in lines)

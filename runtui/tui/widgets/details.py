@@ -102,10 +102,16 @@ def run_parts(details: RunDetails, now: float, width: int, ink: Ink = plain_ink)
             table.add_column("max", justify="right", no_wrap=True, min_width=NUMBER_W)
         if spark_w >= 6:
             table.add_column("", no_wrap=True, style=ink("spark"))
+        # A list, table or text value gets one line of the width a number would have had: a confusion matrix's
+        # JSON once pushed the table past the pane (its header cut to "l", the numbers to "0.8"); `m` shows it.
+        value_w = max(NUMBER_W, width - name_w - 4) if not wide and spark_w < 6 else max(NUMBER_W, 16)
         for s in metrics:
+            last = strip_controls(format_number(s.last))
+            if s.kind != "scalar":
+                last = truncate(" ".join(last.split()), value_w)
             row: list[RenderableType] = [
                 Text(truncate(strip_controls(s.name), name_w)),
-                _t(format_number(s.last)),
+                Text(last, no_wrap=True, overflow="ellipsis"),
             ]
             if wide:
                 row.append(_t(format_number(s.min) if s.kind == "scalar" else ""))
