@@ -4,7 +4,7 @@ Textual-free (asyncio only), so it is tested against a real store without an app
 next read starts from, takes rewinds (a page or a filter result read at an older revision: what changed since
 must be replayed, even when the rewind arrives while a read is under way), waits for the store watcher (or
 polls when there is none), throttles (the first change after a quiet spell is read at once, later ones at the
-end of `min_interval`: a run logging 100 points a second costs two reads a second), holds still while its
+end of `min_interval`: a run logging 100 points a second costs four reads a second), holds still while its
 screen is hidden (changes meanwhile are read in one go on return), and closes the watcher when it stops.
 
 The screen runs `follow()` in one exclusive async worker; reads run in a thread; `apply` runs on the loop.
@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file event arrived
-MIN_INTERVAL_S = 0.5  # at most two reads a second (each repaints what changed: bytes on the wire)
+MIN_INTERVAL_S = 0.25  # at most four reads a second; the tree repaints metric values at most twice a second
+# (run_tree.VALUE_REPAINT_S) and a status change at once (its latency target is 150 ms median)
 RETRY_S = 1.0  # after a failed read
 
 

@@ -132,3 +132,33 @@ async def test_a_hidden_main_screen_does_no_work_and_catches_up(workspace: Works
         await wait_until(pilot, lambda: app.screen is screen, "the main screen again")
         await wait_until(pilot, lambda: any("0.4321" in line for line in tree_lines(screen.run_tree)), "caught up")
         await wait_until(pilot, lambda: "0.4321" in screen.details._parts["metrics"].plain, "the details too")
+
+
+async def test_metric_values_repaint_twice_a_second_and_statuses_at_once(
+    workspace: WorkspaceConfig, ws_store: Store
+) -> None:
+    """A run logging many points a second redraws its value at most every VALUE_REPAINT_S (the first at once,
+    the last at the interval's end); a status change is never held back."""
+    import dataclasses
+
+    from runtui.tui.data import RunInfo
+    from runtui.tui.widgets.run_tree import RunEntry
+
+    ws_store.create_runs([NewRun(id="r", experiment="e", status=S.RUNNING, display_name="live-run")])
+    app = RuntuiApp(workspace, live=False, remember=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app, "r")
+        tree = screen.run_tree
+        node = tree.run_node("r")
+        assert node is not None and isinstance(node.data, RunEntry)
+        run = node.data.run
+        await pilot.pause(0.6)  # a quiet spell longer than the interval
+
+        tree._update_node(node, RunInfo(run, ("loss", 0.5)))
+        assert not tree._values_due  # the first value: painted at once
+        tree._update_node(node, RunInfo(run, ("loss", 0.25)))
+        assert node.id in tree._values_due  # the next one waits for the interval's end
+        tree._update_node(node, RunInfo(dataclasses.replace(run, status=S.FAILED), ("loss", 0.25)))
+        assert node.id in tree._values_due and tree._painted[node.id][2].text.count("✗") == 1  # the status now
+        await wait_until(pilot, lambda: not tree._values_due, "the held value painted")
+        assert "0.25" in tree._painted[node.id][2].text

@@ -8,6 +8,7 @@ and expansion state stay put. Labels are built from `Text` objects, never markup
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -20,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -86,6 +88,7 @@ Node = TreeNode[NodeData]
 NAME_MIN = 8  # cells a run's name keeps before anything else on its line
 METRIC_NAME_MAX = 10  # cells of the headline metric's name at most
 VALUE_W = 6  # cells the headline value is given at least (four significant digits: 0.4136)
+VALUE_REPAINT_S = 0.5  # a run's headline value is repainted at most twice a second (bytes on the wire)
 
 
 def _sort_key(run: RunRecord) -> tuple[float, str]:
@@ -174,6 +177,9 @@ class RunTree(Tree[NodeData]):
         # What each node's line looked like when last painted (its line number, horizontal scroll, strip): a
         # live update repaints only the cells that differ from it (see `_repaint`).
         self._painted: dict[int, tuple[int, int, Strip]] = {}
+        self._values_due: dict[int, Node] = {}  # runs whose headline value waits for its repaint
+        self._values_timer: Timer | None = None
+        self._values_painted = 0.0
 
     @property
     def runtui_app(self) -> RuntuiApp:
@@ -629,8 +635,13 @@ class RunTree(Tree[NodeData]):
         entry.info = info
         if not self.view.active and info.children > 0 and not had_children and not node.allow_expand:
             node.allow_expand = True
-        if _label_key(info) != before:
-            self._repaint(node)  # a heartbeat changes the record but not the line: no repaint
+        after = _label_key(info)
+        if after == before:
+            return  # a heartbeat changes the record but not the line: no repaint
+        if after[:-2] == before[:-2] and after[-1] == before[-1]:
+            self._repaint_value(node)  # only the headline value moved: at most VALUE_REPAINT_S apart
+        else:
+            self._repaint(node)  # a status, name or time: at once
 
     def _insert_lazy(self, info: RunInfo) -> None:
         run = info.run
@@ -705,6 +716,25 @@ class RunTree(Tree[NodeData]):
         for node in list(self.visible_nodes()):
             data = node.data
             if isinstance(data, RunEntry) and data.run.status.is_live:
+                self._repaint(node)
+
+    def _repaint_value(self, node: Node) -> None:
+        """Repaint a run whose headline value changed, at most every VALUE_REPAINT_S: the first change after
+        a quiet spell at once, later ones together at the end of the interval (a run logging 100 points a
+        second redraws its value twice a second, not 100 times; statuses never wait for this)."""
+        self._values_due[node.id] = node
+        wait = self._values_painted + VALUE_REPAINT_S - time.monotonic()
+        if wait <= 0:
+            self._paint_values()
+        elif self._values_timer is None:
+            self._values_timer = self.set_timer(wait, self._paint_values)
+
+    def _paint_values(self) -> None:
+        self._values_timer = None
+        self._values_painted = time.monotonic()
+        due, self._values_due = self._values_due, {}
+        for node in due.values():
+            if node.tree is self and isinstance(node.data, RunEntry) and self._runs.get(node.data.run.id) is node:
                 self._repaint(node)
 
     def _repaint(self, node: Node) -> None:
