@@ -102,3 +102,19 @@ def remove_tag(config: WorkspaceConfig, run_id: str, key: str) -> str:
     if not removed:
         return f"{run.name}: has no tag {key.strip()!r}; nothing removed"
     return f"{run.name}: removed tag {key.strip()}"
+
+
+def delete_experiment(config: WorkspaceConfig, name: str) -> str:
+    """Delete experiment `name`, its runs and their folders (the SDK's `Experiment.delete`), unless a run of it
+    is live (checked in the store now, not from what the tree showed)."""
+    from runtui.core.experiment import Experiment
+    from runtui.errors import RuntuiError
+    from runtui.store.overview import experiment_counts
+
+    ws = _workspace(config)
+    counts = experiment_counts(ws.store, [name]).get(name)
+    if counts is not None and counts.live:
+        raise RuntuiError(f"{name} has {counts.live} live run{'s' if counts.live != 1 else ''}: cancel them first")
+    Experiment.delete(ws, name)
+    runs = counts.total if counts is not None else 0
+    return f"deleted experiment {name} and its {runs} run{'s' if runs != 1 else ''}"

@@ -41,6 +41,9 @@ class RuntuiApp(App[None]):
         """`clock` gives "now" for durations (tests pin it); `live=False` turns off the change feed;
         `local_host` is this box's name (runs of other boxes are marked in the tree; demo stores pin it)."""
         super().__init__()
+        from runtui.tui.partial_lines import install
+
+        install()  # a changed digit goes out as that digit, not as the line up to it (bytes on the wire)
         if self.no_color:
             # Textual's NO_COLOR maps colours to greys (still colour codes on the wire, and red on a dark
             # background nearly vanishes); NO_COLOR asks for none: keep only attributes (bold, reverse).

@@ -44,6 +44,8 @@ class ViewFilter:
     text: str = ""
     where: ColumnElement[bool] | None = None
     live_only: bool = False
+    archived: bool = False
+    """Archived experiments (and their runs) are shown too (`A`); hidden by default, as in `runtui ls`."""
 
     @property
     def active(self) -> bool:
@@ -69,6 +71,7 @@ class Overview:
 
     revision: int
     experiments: dict[str, ExperimentCounts]
+    archived: set[str] = field(default_factory=set)  # which of `experiments` are archived (shown on request)
 
 
 @dataclass
@@ -112,6 +115,17 @@ class RunDetails:
     summaries: list[MetricSummary]
     sparks: dict[str, list[float | None]]
     children: int
+    models: list[str] = field(default_factory=list)  # registered from this run: "name:version", newest first
+    files: list[str] = field(default_factory=list)  # the run's files (outputs/..., logs/...), the first FILES_HEAD
+    file_count: int = 0
+
+
+FILES_HEAD = 3  # files named in the details (the count says how many there are)
+
+
+def archived_experiments(store: Store) -> set[str]:
+    """Names of the archived experiments (hidden from the tree unless asked, as `runtui ls` does)."""
+    return {e.name for e in store.list_experiments(include_archived=True) if e.archived_at is not None}
 
 
 def _infos(store: Store, runs: Sequence[RunRecord]) -> list[RunInfo]:
@@ -125,12 +139,16 @@ def _infos(store: Store, runs: Sequence[RunRecord]) -> list[RunInfo]:
     return [RunInfo(r, headline(summaries.get(r.id, [])), kids.get(r.id, 0)) for r in runs]
 
 
-def read_overview(store: Store) -> Overview:
+def read_overview(store: Store, view: ViewFilter | None = None) -> Overview:
     from runtui.store.overview import experiment_counts
 
     # The revision first: anything committed after it is replayed by the change feed (never missed).
     revision = store.current_revision()
-    return Overview(revision, experiment_counts(store))
+    counts = experiment_counts(store)
+    archived = archived_experiments(store)
+    if view is None or not view.archived:
+        counts = {name: c for name, c in counts.items() if name not in archived}
+    return Overview(revision, counts, archived & set(counts))
 
 
 def read_page(
@@ -156,6 +174,9 @@ def read_matches(store: Store, view: ViewFilter, generation: int) -> Matches:
 
     revision = store.current_revision()
     runs = matching_runs(store, view.where, statuses=view.statuses, limit=MATCH_LIMIT + 1)
+    if not view.archived:
+        hidden = archived_experiments(store)
+        runs = [r for r in runs if r.experiment not in hidden]
     truncated = len(runs) > MATCH_LIMIT
     return Matches(revision, _infos(store, runs[:MATCH_LIMIT]), truncated, generation)
 
@@ -171,6 +192,9 @@ def read_feed(store: Store, since: int, view: ViewFilter, generation: int) -> Fe
     if not changes.runs:
         # an experiment created, or a write that touched no run: refresh the experiment list cheaply
         batch.experiments = experiment_counts(store) if not view.active else {}
+        if batch.experiments and not view.archived:
+            hidden = archived_experiments(store)
+            batch.experiments = {n: c for n, c in batch.experiments.items() if n not in hidden}
         return batch
     batch.runs = _infos(store, changes.runs)
     if view.active:
@@ -178,6 +202,9 @@ def read_feed(store: Store, since: int, view: ViewFilter, generation: int) -> Fe
         batch.matches = {r.id for r in matching_runs(store, view.where, statuses=view.statuses, run_ids=ids)}
     else:
         batch.experiments = experiment_counts(store, sorted({r.experiment for r in changes.runs}))
+    if batch.experiments and not view.archived:
+        hidden = archived_experiments(store)  # a change in an archived experiment does not bring it back
+        batch.experiments = {n: c for n, c in batch.experiments.items() if n not in hidden}
     return batch
 
 
@@ -192,7 +219,9 @@ def read_details(store: Store, run_id: str) -> RunDetails:
     for s in [s for s in summaries if s.kind == "scalar" and s.count > 1][:SPARK_METRICS]:
         sparks[s.name] = list(sampled_series(store, run_id, s.name, SPARK_POINTS).values)
     children = child_counts(store, [run_id]).get(run_id, 0)
-    return RunDetails(record, tags, properties, summaries, sparks, children)
+    models = [m.id for m in store.list_models(run_id=run_id)]
+    files = [a.path for a in store.list_artifacts(run_id)]
+    return RunDetails(record, tags, properties, summaries, sparks, children, models, files[:FILES_HEAD], len(files))
 
 
 def find_runs(store: Store, text: str, limit: int = 20) -> list[tuple[RunRecord, list[str]]]:

@@ -254,3 +254,49 @@ async def test_theme_filter_and_open_experiments_carry_over_to_the_next_session(
         assert third.saved.problem is not None and "unreadable" in third.saved.problem
         assert screen.view.text == ""
     del notices
+
+
+async def test_a_failing_worker_is_shown_once(workspace: WorkspaceConfig, ws_store: Store) -> None:
+    """Worker failures have one handler on the main screen: a notice (and the log), not one per failure."""
+    ws_store.create_runs([NewRun(id="a1", experiment="alpha", status=S.COMPLETED)])
+    app = RuntuiApp(workspace, live=False, remember=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        notices = record_notices(app)
+
+        def boom() -> None:
+            raise ValueError("broken read")
+
+        for _ in range(2):
+            worker = screen.run_worker(boom, name="boom", thread=True, exit_on_error=False)
+            await wait_until(pilot, lambda w=worker: w.is_finished, "the worker's end")
+            await pilot.pause(0.05)
+        shown = [n for n in notices if "broken read" in n]
+        assert shown == ["boom failed: ValueError('broken read')"]
+
+
+async def test_showing_archived_experiments_keeps_the_selection_and_expansion(
+    workspace: WorkspaceConfig, ws_store: Store
+) -> None:
+    """`A` rebuilds the tree (archived experiments join it, then leave): the highlighted run, the details and
+    the opened experiments stay."""
+    ws_store.create_runs(
+        [
+            NewRun(id="k1", experiment="kept", status=S.COMPLETED),
+            NewRun(id="k2", experiment="kept", status=S.COMPLETED),
+            NewRun(id="s1", experiment="shelf", status=S.COMPLETED),
+        ]
+    )
+    ws_store.archive_experiment("shelf")
+    app = RuntuiApp(workspace, remember=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        tree = screen.run_tree
+        await wait_until(pilot, lambda: tree.run_node("k2") is not None, "kept's runs")  # the only one: opened
+        tree.move_cursor(tree.run_node("k2"))
+        await wait_until(pilot, lambda: in_sync(screen, "k2"), "k2 shown")
+        for shown in (True, False):
+            await pilot.press("A")
+            await wait_until(pilot, lambda s=shown: ("shelf" in tree.experiment_nodes()) == s, "the toggle")
+            await wait_until(pilot, lambda: in_sync(screen, "k2"), "k2 still highlighted and shown")
+            assert tree.experiment_node("kept").is_expanded  # type: ignore[union-attr]

@@ -9,8 +9,8 @@ import pytest
 from runtui.status import RunStatus
 from runtui.tui.formatting import (
     SPARK_CHARS,
-    STATUS_COLOR,
     STATUS_GLYPH,
+    STATUS_ROLE,
     format_bytes,
     format_duration,
     format_number,
@@ -36,7 +36,7 @@ def test_format_duration_never_negative() -> None:
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        (None, "–"),
+        (None, "-"),  # the shared formatter's MISSING: the CLI and the TUI agree
         (3, "3"),
         (2.0, "2"),
         (0.123456, "0.1235"),
@@ -77,7 +77,7 @@ def test_truncate_counts_cells() -> None:
 
 
 def test_every_status_has_its_own_glyph_and_a_colour() -> None:
-    assert set(STATUS_GLYPH) == set(RunStatus) == set(STATUS_COLOR)
+    assert set(STATUS_GLYPH) == set(RunStatus) == set(STATUS_ROLE)
     assert len(set(STATUS_GLYPH.values())) == len(RunStatus)
 
 

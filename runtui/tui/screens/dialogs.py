@@ -90,7 +90,7 @@ class PromptDialog(ModalScreen["str | None"]):
         event.stop()
         error = self._validate(event.value) if self._validate is not None else None
         if error:
-            self.query_one("#prompt-error", Static).update(Text(error, style="red"))
+            self.query_one("#prompt-error", Static).update(Text(error))  # coloured in app.tcss
             return
         self.dismiss(event.value)
 

@@ -1,13 +1,13 @@
 """The main screen: run tree on the left, details and log tail on the right, filter bar, footer.
 
-It owns the change-feed loop (an async worker that waits on the store watcher, then reads only what changed
-since the last revision in a thread) and the actions on runs (confirmed in dialogs, run in worker threads
-through the SDK, each outcome notified).
+It runs the change-feed follower (runtui/tui/feed.py, Textual-free: revisions, rewinds, throttle, watcher) in
+one async worker and applies each batch to the tree and details; it owns the actions on runs (confirmed in
+dialogs, run in worker threads through the SDK, each outcome notified) and the one handler for workers that
+fail unexpectedly.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable
@@ -23,25 +23,26 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
 from runtui.errors import FilterSyntaxError, RuntuiError
 from runtui.status import RunStatus
 from runtui.terminal_text import strip_controls
 from runtui.tui import actions, keymap
 from runtui.tui.data import FeedBatch, Matches, Overview, ViewFilter, read_feed, read_matches, read_overview
+from runtui.tui.feed import FeedFollower
 from runtui.tui.palette import RuntuiCommands
 from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from runtui.tui.widgets.details import DetailsPane
 from runtui.tui.widgets.log_view import LogPanel
 from runtui.tui.widgets.run_tree import ExperimentEntry, MoreEntry, NoteEntry, RunEntry, RunTree
+from runtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from runtui.store.records import RunRecord
     from runtui.tui.app import RuntuiApp
 
-FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file event arrived
 DETAILS_MIN_INTERVAL_S = 1.0  # a run logging every 100 ms re-reads its details at most once a second
-FEED_MIN_INTERVAL_S = 0.25  # a run logging 100 points/s redraws its row 4 times a second, not 100 (bytes)
 SELECT_DEBOUNCE_S = 0.08  # holding an arrow key does not start a read per line passed
 COMPARE_MAX = 6  # runs on one chart (one theme colour each)
 AUTO_EXPAND = 3  # experiments with live runs opened at start
@@ -92,7 +93,7 @@ class MainScreen(Screen[None]):
         self.run_tree = RunTree(clock=app.clock, id="tree")
         self.details = DetailsPane(clock=app.clock, id="details")
         self.log_panel = LogPanel(id="log")
-        self.status_line = Static(Text(" runtui  opening the store…"), id="status-line")
+        self.status_line = StatusLine(id="status-line")
         self.empty = Static(Text(""), id="empty")
         self.filter_input = Input(
             placeholder="filter: words, status:running, tag:k=v, prop:k=v, metric:loss<0.1, and/or/not",
@@ -102,11 +103,17 @@ class MainScreen(Screen[None]):
         self.view = ViewFilter()
         self.generation = 0  # bumps with every change of the view (filter, live-only)
         self.loaded = False  # the tree shows its first data (tests wait for this)
-        self.feed_revision: int | None = None
-        self.feed_reads = 0  # change-feed reads so far (tests and benchmarks look at it)
-        self._rewind_during_read: int | None = None
-        self._reading = False
-        self._kick = asyncio.Event()
+        self.feed = FeedFollower[FeedBatch](
+            self._read_feed,
+            self._apply_batch,
+            current=lambda batch: batch.generation == self.generation,
+            watch=self._open_watcher,
+            on_error=self._report_feed_problem,
+            on_ok=self._feed_recovered,
+            on_no_watcher=lambda exc: self.notify(
+                f"live updates by polling only: {exc}", severity="warning", markup=False
+            ),
+        )
         self._select_timer: Timer | None = None
         self._details_timer: Timer | None = None
         self._details_last = 0.0
@@ -114,10 +121,9 @@ class MainScreen(Screen[None]):
         self._experiment_total = 0
         # False while another screen (log, metrics, help, a dialog) is on top: this screen then does no UI
         # work at all, since each of its repaints would repaint the screen on top too (bytes on the wire).
-        self._visible = asyncio.Event()
-        self._visible.set()
+        self._visible = True
+        self._worker_errors: set[str] = set()  # shown once each (a failing loop must not flood the screen)
         self._tick_timer: Timer | None = None
-        self._status_text = ""
 
     @property
     def runtui_app(self) -> RuntuiApp:
@@ -145,22 +151,28 @@ class MainScreen(Screen[None]):
         if self.runtui_app.live:
             self.set_interval(SWEEP_S, self._sweep_lost_runs)
 
+    @property
+    def feed_reads(self) -> int:
+        """Change-feed reads so far (tests and benchmarks look at it)."""
+        return self.feed.reads
+
     def on_screen_suspend(self) -> None:
-        self._visible.clear()
+        self._visible = False
+        self.feed.pause()
         if self._tick_timer is not None:
             self._tick_timer.pause()
         self.log_panel.pause()
 
     def on_screen_resume(self) -> None:
-        if self._visible.is_set():
+        if self._visible:
             return  # the first resume, at mount
-        self._visible.set()
+        self._visible = True
+        self.feed.resume()
         if self._tick_timer is not None:
             self._tick_timer.resume()
         self.log_panel.resume()
         self.details.reload()
         self._tick()
-        self.kick()
 
     # ------------------------------------------------------------------ loading
 
@@ -168,7 +180,7 @@ class MainScreen(Screen[None]):
     def _start(self) -> None:
         try:
             self.runtui_app.open_store()
-            overview = read_overview(self.runtui_app.store)
+            overview = read_overview(self.runtui_app.store, self.view)
         except Exception as exc:
             self.post_message(self.Problem(f"cannot open the store: {exc}"))
             return
@@ -178,7 +190,9 @@ class MainScreen(Screen[None]):
     def _reload(self, view: ViewFilter, generation: int) -> None:
         try:
             store = self.runtui_app.store
-            result: Overview | Matches = read_matches(store, view, generation) if view.active else read_overview(store)
+            result: Overview | Matches = (
+                read_matches(store, view, generation) if view.active else read_overview(store, view)
+            )
         except Exception as exc:
             self.post_message(self.Problem(f"reading runs failed: {exc}"))
             return
@@ -198,7 +212,7 @@ class MainScreen(Screen[None]):
             expand = [c.name for c in live[:AUTO_EXPAND]]
             if len(result.experiments) == 1:
                 expand = list(result.experiments)
-            self.run_tree.show_overview(result.experiments, expand)
+            self.run_tree.show_overview(result.experiments, expand, result.archived)
             self._set_empty(not result.experiments)
         else:
             self.run_tree.show_matches(message.view, result)
@@ -219,7 +233,7 @@ class MainScreen(Screen[None]):
         except RuntuiError as exc:
             self.notify(f"the last session's filter no longer parses ({exc}); showing every run", markup=False)
             return
-        self._set_view(ViewFilter(text if where is not None else "", where, live_only))
+        self._set_view(ViewFilter(text if where is not None else "", where, live_only, self.view.archived))
 
     def on_unmount(self) -> None:
         self.runtui_app.remember_state(self.view.text, self.view.live_only, self.run_tree.open_keys)
@@ -228,7 +242,8 @@ class MainScreen(Screen[None]):
         self._problem = message.error
         self.notify(message.error, severity="error", markup=False, timeout=8)
         if not self.loaded:
-            self.empty.update(Text(message.error, style="red"))
+            self.empty.update(Text(message.error))
+            self.empty.add_class("-error")
             self._set_empty(True)
         self._update_status()
 
@@ -240,102 +255,62 @@ class MainScreen(Screen[None]):
         if empty:
             self.details.show_text(Text(""))
 
+    # ------------------------------------------------------------------ worker errors
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place an unexpected worker failure is shown: notified and logged, once per distinct error.
+
+        Every worker here runs with exit_on_error=False (a bug in a read must not end the app); expected
+        failures (a store that cannot be read, an action refused) are reported by the worker itself.
+        """
+        if event.state != WorkerState.ERROR:
+            return
+        worker = event.worker
+        message = f"{worker.name or worker.group or 'background work'} failed: {worker.error!r}"
+        self.app.log.error(message)
+        if message not in self._worker_errors:
+            self._worker_errors.add(message)
+            self.notify(message, severity="error", markup=False, timeout=8)
+
     # ------------------------------------------------------------------ change feed
 
     def _rewind(self, revision: int) -> None:
         """Make the next feed read start at `revision` (or earlier)."""
-        self.feed_revision = revision if self.feed_revision is None else min(self.feed_revision, revision)
-        if self._reading:
-            old = self._rewind_during_read
-            self._rewind_during_read = revision if old is None else min(old, revision)
-        self._kick.set()
+        self.feed.rewind(revision)
 
     def kick(self) -> None:
         """Read the feed now (after our own write, so its outcome shows at once)."""
-        self._kick.set()
+        self.feed.kick()
 
     @work(exclusive=True, group="feed", exit_on_error=False)
     async def _follow_store(self) -> None:
-        app = self.runtui_app
-        watcher = None
-        try:
-            from runtui.watch import store_watcher
+        await self.feed.follow()  # runtui/tui/feed.py: revisions, rewinds, throttle, watcher
 
-            watcher = await asyncio.to_thread(store_watcher, app.config.store_url)
-            subscription = watcher.subscribe()
-        except Exception as exc:  # no watcher: the fallback poll below still finds every change
-            self.notify(f"live updates by polling only: {exc}", severity="warning", markup=False)
-            subscription = None
-        try:
-            last_read = 0.0
-            while True:
-                kicked = await self._wait_for_change(subscription)
-                pause = last_read + FEED_MIN_INTERVAL_S - time.monotonic()
-                if not kicked and pause > 0:
-                    # Changes by others are gathered for a moment; our own writes (a kick) show at once.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._kick.wait(), pause)
-                    self._kick.clear()
-                last_read = time.monotonic()
-                if not self._visible.is_set():
-                    await self._visible.wait()  # changes meanwhile are read in one go on return
-                if self.feed_revision is None:
-                    continue
-                since, view, generation = self.feed_revision, self.view, self.generation
-                self._reading = True
-                self._rewind_during_read = None
-                try:
-                    batch = await asyncio.to_thread(read_feed, app.store, since, view, generation)
-                except Exception as exc:
-                    self._reading = False
-                    self._report_feed_problem(exc)
-                    await asyncio.sleep(1.0)
-                    continue
-                self._reading = False
-                self.feed_reads += 1
-                if self._problem is not None and self._problem.startswith("live updates"):
-                    self._problem = None
-                    self._update_status()
-                if batch is None:
-                    continue
-                revision = batch.revision
-                if self._rewind_during_read is not None:
-                    revision = min(revision, self._rewind_during_read)
-                if batch.generation != self.generation:
-                    revision = min(revision, batch.since)  # filter changed meanwhile: replay for the new one
-                self.feed_revision = revision
-                try:
-                    self._apply(batch)
-                except Exception as exc:  # a bug must not silently stop live updates: show it, keep going
-                    self.notify(f"live update failed: {exc!r}", severity="error", markup=False)
-        finally:
-            if watcher is not None:
-                await asyncio.to_thread(watcher.close)
+    def _open_watcher(self) -> Any:
+        from runtui.watch import store_watcher
 
-    async def _wait_for_change(self, subscription: Any) -> bool:
-        """Wait for a change; True when it was a kick (our own write, to be shown at once)."""
-        if self._kick.is_set():
-            self._kick.clear()
-            return True
-        waits: set[asyncio.Task[Any]] = {asyncio.ensure_future(self._kick.wait())}
-        if subscription is not None:
-            waits.add(asyncio.ensure_future(subscription.wait_async(FALLBACK_POLL_S)))
-        else:
-            waits.add(asyncio.ensure_future(asyncio.sleep(FALLBACK_POLL_S / 4)))
+        return store_watcher(self.runtui_app.config.store_url)
+
+    def _read_feed(self, since: int) -> FeedBatch | None:
+        """In a thread: what changed since `since`, for the view shown now."""
+        return read_feed(self.runtui_app.store, since, self.view, self.generation)
+
+    def _apply_batch(self, batch: FeedBatch) -> None:
         try:
-            await asyncio.wait(waits, timeout=FALLBACK_POLL_S, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waits:
-                task.cancel()
-        kicked = self._kick.is_set()
-        self._kick.clear()
-        return kicked
+            self._apply(batch)
+        except Exception as exc:  # a bug must not silently stop live updates: show it, keep going
+            self.notify(f"live update failed: {exc!r}", severity="error", markup=False)
 
     def _report_feed_problem(self, exc: BaseException) -> None:
         message = f"live updates paused: {exc}"
         if self._problem != message:
             self._problem = message
             self.notify(message, severity="error", markup=False)
+            self._update_status()
+
+    def _feed_recovered(self) -> None:
+        if self._problem is not None and self._problem.startswith("live updates"):
+            self._problem = None
             self._update_status()
 
     def _apply(self, batch: FeedBatch) -> None:
@@ -366,7 +341,7 @@ class MainScreen(Screen[None]):
             def fire() -> None:
                 self._details_timer = None
                 self._details_last = time.monotonic()
-                if self._visible.is_set():
+                if self._visible:
                     self.details.reload()
 
             self._details_timer = self.set_timer(wait, fire)
@@ -427,27 +402,20 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ status line
 
     def _update_status(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" runtui ", style="bold reverse")
-        if self._problem is not None:
-            text.append(" " + self._problem, style="bold red")
-        elif not self.loaded:
-            text.append(" loading…", style="dim")
+        """Hand the status line what it says; it repaints itself when that changed (reactive attributes)."""
+        line = self.status_line
+        line.problem = self._problem
+        line.loaded = self.loaded
+        if self.view.active:
+            shown = self.run_tree.run_count
+            line.summary = f"{shown} run{'s' if shown != 1 else ''} shown"
         else:
-            if self.view.active:
-                shown = self.run_tree.run_count
-                text.append(f" {shown} run{'s' if shown != 1 else ''} shown", style="")
-            else:
-                n = self._experiment_total
-                text.append(f" {n} experiment{'s' if n != 1 else ''}")
-            if self.view.text:
-                text.append("  filter ", style="dim")
-                text.append(self.view.text, style="cyan")
-            if self.view.live_only:
-                text.append("  live only", style="yellow")
-        if text.plain != self._status_text:  # an identical update still repaints the line
-            self._status_text = text.plain
-            self.status_line.update(text, layout=False)
+            n = self._experiment_total
+            line.summary = f"{n} experiment{'s' if n != 1 else ''}"
+        if self.view.archived:
+            line.summary += " (archived shown)"
+        line.filter_text = self.view.text
+        line.live_only = self.view.live_only
 
     # ------------------------------------------------------------------ filter
 
@@ -476,20 +444,22 @@ class MainScreen(Screen[None]):
             self._show_filter_error(text, exc)
             return False
         except RuntuiError as exc:
-            self.filter_error.update(Text(str(exc), style="red"))
+            self.filter_error.update(Text(str(exc)))
             self.notify(str(exc), severity="error", markup=False)
             return False
         self.remove_class("filtering")
         self.run_tree.focus()
-        self._set_view(ViewFilter(text.strip() if where is not None else "", where, self.view.live_only))
+        self._set_view(
+            ViewFilter(text.strip() if where is not None else "", where, self.view.live_only, self.view.archived)
+        )
         shown = f"filter: {text.strip()}" if where is not None else "filter cleared"
         self.notify(shown, markup=False, timeout=2)
         return True
 
     def _show_filter_error(self, text: str, exc: FilterSyntaxError) -> None:
         # The input box has a border and padding: the caret lines up under the offending character.
-        caret = Text(" " * (exc.position + 3) + "^", style="bold red")
-        message = Text(f"position {exc.position + 1}: {exc.reason}; the previous filter stays", style="red")
+        caret = Text(" " * (exc.position + 3) + "^", style="bold")  # coloured by #filter-error in app.tcss
+        message = Text(f"position {exc.position + 1}: {exc.reason}; the previous filter stays")
         self.filter_error.update(Text.assemble(caret, "\n", message))
         self.notify(f"invalid filter: {exc.reason} (at position {exc.position + 1})", severity="error", markup=False)
 
@@ -499,7 +469,7 @@ class MainScreen(Screen[None]):
             self.run_tree.focus()
             return
         if self.view.where is not None:
-            self._set_view(ViewFilter("", None, self.view.live_only))
+            self._set_view(ViewFilter("", None, self.view.live_only, self.view.archived))
             self.notify("filter cleared", timeout=2)
         elif self.view.live_only:
             self.notify("no filter to clear (a shows finished runs again)", timeout=2)
@@ -516,8 +486,53 @@ class MainScreen(Screen[None]):
 
     def action_toggle_finished(self) -> None:
         live_only = not self.view.live_only
-        self._set_view(ViewFilter(self.view.text, self.view.where, live_only))
+        self._set_view(ViewFilter(self.view.text, self.view.where, live_only, self.view.archived))
         self.notify("showing live runs only" if live_only else "showing all runs (finished too)", timeout=2)
+
+    def action_toggle_archived(self) -> None:
+        archived = not self.view.archived
+        self._set_view(ViewFilter(self.view.text, self.view.where, self.view.live_only, archived))
+        self.notify("showing archived experiments too" if archived else "archived experiments hidden", timeout=2)
+
+    def action_delete_experiment(self) -> None:
+        """Delete the highlighted experiment after a confirmation that names it and its runs; refused while
+        one of its runs is live (the store is asked again when it is confirmed)."""
+        self._sync_selection()
+        data = self.run_tree.selected
+        if not isinstance(data, ExperimentEntry):
+            self.notify("delete: highlight an experiment (D deletes a whole experiment)", markup=False)
+            return
+        if data.filtered:
+            self.notify("delete: clear the filter first (the tree shows only the matching runs)", markup=False)
+            return
+        if data.live:
+            live = f"{data.live} live run{'s' if data.live != 1 else ''}"
+            self.notify(f"delete: {data.name} has {live}; cancel them first (c)", markup=False)
+            return
+        name, total = data.name, data.total
+        body = Text()
+        body.append("Delete experiment ")
+        body.append(strip_controls(name), style="bold")
+        body.append(f" and its {total} run{'s' if total != 1 else ''}?\n")
+        body.append("Their metrics, logs and files go too. This cannot be undone.", style="bold")
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._delete_experiment(name)
+            else:
+                self.notify("delete: not confirmed, nothing done", timeout=2)
+
+        self.app.push_screen(ConfirmDialog("Delete experiment", body, yes="Delete"), done)
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _delete_experiment(self, name: str) -> None:
+        try:
+            message = actions.delete_experiment(self.runtui_app.config, name)
+        except Exception as exc:  # refused (a live run), or the store said no: shown, never swallowed
+            self.app.notify(f"delete failed: {exc}", severity="error", markup=False, timeout=8)
+            return
+        self.app.notify(message, markup=False)
+        self.app.call_from_thread(self._set_view, self.view)  # the feed adds and updates; a deletion needs a reload
 
     def _set_view(self, view: ViewFilter) -> None:
         self.view = view
@@ -574,7 +589,7 @@ class MainScreen(Screen[None]):
         body.append(strip_controls(run.name), style="bold")
         body.append(f" ({run.status.value}) as Failed?\n")
         if run.status == RunStatus.COMPLETED:
-            body.append("It completed; marking it Failed overrules that. ", style="yellow")
+            body.append("It completed; marking it Failed overrules that. ", style="bold")
         if run.status.is_live:
             body.append("This records the failure; it does not stop the process (use c for that).", style="dim")
         body.append("\nReason (optional):")

@@ -8,32 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
 
 from runtui.terminal_text import strip_controls
 from runtui.tui.data import RunDetails, read_details
 from runtui.tui.formatting import (
-    STATUS_COLOR,
     STATUS_GLYPH,
     format_duration,
     format_number,
     format_system_metric,
     format_time,
-    ink,
     is_system_metric,
     sparkline,
-    status_style,
     truncate,
 )
+from runtui.tui.theme import Ink, component_classes, ink_of, plain_ink, status_ink
+from runtui.tui.widgets.cell_lines import CellLines
 
 if TYPE_CHECKING:
     from runtui.store.records import RunRecord
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from runtui.tui.widgets.run_tree import ExperimentEntry
 
 ERROR_LINES = 12
+NUMBER_W = 6  # cells a metric value is given at least (four significant digits: 0.4136)
 
 
 @dataclass(frozen=True)
@@ -66,25 +66,27 @@ def _grid() -> Table:
     return grid
 
 
-def run_parts(details: RunDetails, now: float, width: int, no_color: bool = False) -> dict[str, Part]:
+def run_parts(details: RunDetails, now: float, width: int, ink: Ink = plain_ink) -> dict[str, Part]:
     """The details of one run as separate parts, each with the inputs that decide its look (its key).
 
     Pure (used by the pane and by tests). Ordered for a small terminal: the status line, then the metrics with
     sparklines, then system figures, then the rest. Only the head ticks (the duration of a live run); the pane
     repaints a part only when its key changed, so a live run costs a line a second, not the whole pane.
+    `ink` gives each role (a status's `success`, `spark`, `error`, `ok`) its style from the theme.
     """
     rec = details.record
     parts: dict[str, Part] = {}
 
     head = Text(no_wrap=True, overflow="ellipsis")
-    head.append(STATUS_GLYPH[rec.status] + " ", style=status_style(rec.status, no_color))
-    head.append(rec.status.value, style=ink(f"bold {STATUS_COLOR[rec.status]}", no_color))
+    status_style = status_ink(ink, rec.status)
+    head.append(STATUS_GLYPH[rec.status] + " ", style=status_style)
+    head.append(rec.status.value, style=status_style + Style(bold=True))
     duration = format_duration(rec.duration(now))
     if duration:
         head.append(f"  {duration}", style="dim")
     head.append("  ")
     head.append(strip_controls(rec.name), style="bold")
-    parts["head"] = Part(head, (head.plain, rec.status, no_color))
+    parts["head"] = Part(head, (head.plain, rec.status, status_style))
 
     metrics = [s for s in details.summaries if not is_system_metric(s.name)]
     if metrics:
@@ -93,16 +95,23 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
         spark_w = width - name_w - 10 - (20 if wide else 0) - 2
         table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, header_style="bold dim")
         table.add_column("metric", no_wrap=True, max_width=name_w, overflow="ellipsis")
-        table.add_column("last", justify="right", no_wrap=True)
+        # Numbers keep a steady width, so a new value repaints its own cells, not the columns to its right.
+        table.add_column("last", justify="right", no_wrap=True, min_width=NUMBER_W)
         if wide:
-            table.add_column("min", justify="right", no_wrap=True)
-            table.add_column("max", justify="right", no_wrap=True)
+            table.add_column("min", justify="right", no_wrap=True, min_width=NUMBER_W)
+            table.add_column("max", justify="right", no_wrap=True, min_width=NUMBER_W)
         if spark_w >= 6:
-            table.add_column("", no_wrap=True, style=ink("cyan", no_color))
+            table.add_column("", no_wrap=True, style=ink("spark"))
+        # A list, table or text value gets one line of the width a number would have had: a confusion matrix's
+        # JSON once pushed the table past the pane (its header cut to "l", the numbers to "0.8"); `m` shows it.
+        value_w = max(NUMBER_W, width - name_w - 4) if not wide and spark_w < 6 else max(NUMBER_W, 16)
         for s in metrics:
+            last = strip_controls(format_number(s.last))
+            if s.kind != "scalar":
+                last = truncate(" ".join(last.split()), value_w)
             row: list[RenderableType] = [
                 Text(truncate(strip_controls(s.name), name_w)),
-                _t(format_number(s.last)),
+                Text(last, no_wrap=True, overflow="ellipsis"),
             ]
             if wide:
                 row.append(_t(format_number(s.min) if s.kind == "scalar" else ""))
@@ -114,7 +123,7 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
             tuple((s.name, s.last, s.min, s.max, s.kind) for s in metrics),
             tuple((k, tuple(v)) for k, v in sorted(details.sparks.items())),
             width,
-            no_color,
+            ink("spark"),
         )
         parts["metrics"] = Part(table, key)
 
@@ -156,7 +165,9 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
     elif rec.arguments:
         grid.add_row(_t("args"), _t(" ".join(rec.arguments)))
     if rec.exit_code is not None:
-        grid.add_row(_t("exit"), _t(rec.exit_code, ink("bold red" if rec.exit_code else "green", no_color)))
+        exit_text = _t(rec.exit_code)
+        exit_text.stylize(ink("error") + Style(bold=True) if rec.exit_code else ink("ok"))
+        grid.add_row(_t("exit"), exit_text)
     if details.tags:
         tags = Text()
         for k, v in sorted(details.tags.items()):
@@ -174,33 +185,45 @@ def run_parts(details: RunDetails, now: float, width: int, no_color: bool = Fals
             props.append(strip_controls(k), style="bold")
             props.append("=" + strip_controls(v))
         grid.add_row(_t("props"), props)
+    if details.models:
+        grid.add_row(_t("models"), _t("  ".join(details.models)))
+    if details.file_count:
+        files = Text(f"{details.file_count}  ")
+        files.append(strip_controls("  ".join(details.files)), style="dim")
+        if details.file_count > len(details.files):
+            files.append("  …", style="dim")
+        grid.add_row(_t("files"), files)
     info_key = (
         rec.id, rec.experiment, rec.parent_id, rec.started_at, rec.created_at, rec.ended_at, rec.host, rec.pid,
         rec.user, rec.script, rec.arguments, rec.exit_code, tuple(sorted(details.tags.items(), key=str)),
-        tuple(sorted(details.properties.items())), details.children, width, no_color,
+        tuple(sorted(details.properties.items())), details.children, tuple(details.models), tuple(details.files),
+        details.file_count, width, ink("error"), ink("ok"),
     )  # fmt: skip
     parts["info"] = Part(grid, info_key)
 
     if rec.error:
         lines = [strip_controls(line) for line in rec.error.rstrip().splitlines()]
         shown = lines[-ERROR_LINES:]
-        err = Text("error", style=ink("bold red", no_color))
+        err = Text("error", style=ink("error") + Style(bold=True))
         if len(lines) > len(shown):
             err.append(f"  (last {len(shown)} of {len(lines)} lines)", style="dim")
-        body = Text("\n".join(shown), style=ink("red", no_color), overflow="fold")
-        parts["error"] = Part(Group(err, body), (rec.error, no_color))
+        body = Text("\n".join(shown), style=ink("error"), overflow="fold")
+        parts["error"] = Part(Group(err, body), (rec.error, ink("error")))
     return parts
 
 
-def render_run(details: RunDetails, now: float, width: int, no_color: bool = False) -> RenderableType:
+def render_run(details: RunDetails, now: float, width: int, ink: Ink = plain_ink) -> RenderableType:
     """The details of one run as one Rich renderable (what the pane shows, in one piece)."""
-    return Group(*(part.renderable for part in run_parts(details, now, width, no_color).values()))
+    return Group(*(part.renderable for part in run_parts(details, now, width, ink).values()))
 
 
-def render_experiment(entry: ExperimentEntry) -> RenderableType:
+def render_experiment(entry: ExperimentEntry, ink: Ink = plain_ink) -> RenderableType:
     grid = _grid()
     grid.add_row(_t("runs"), _t(entry.total))
-    grid.add_row(_t("live"), _t(entry.live, "cyan" if entry.live else ""))
+    live = _t(entry.live)
+    if entry.live:
+        live.stylize(ink("accent"))
+    grid.add_row(_t("live"), live)
     title = Text("experiment  ", style="dim")
     title.append(strip_controls(entry.name), style="bold")
     hint = Text("enter: expand · /: filter the runs", style="dim")
@@ -211,6 +234,16 @@ class DetailsPane(VerticalScroll):
     """The highlighted run's details; reloads in a worker when asked, repaints only the parts that changed."""
 
     ALLOW_MAXIMIZE = True  # `z` on the main screen maximises the details (containers are not, by default)
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = component_classes("details", "spark", "ok")
+    """
+    | Class | Description |
+    | :- | :- |
+    | `details--accent`, `--success`, `--error`, `--warning`, `--muted`, `--secondary` | The status, by its
+      role; `details--error` also colours a run's error and a non-zero exit code. |
+    | `details--spark` | Sparklines. |
+    | `details--ok` | Exit code 0. |
+    """
 
     DEFAULT_CSS = """
     DetailsPane > .details-part { height: auto; }
@@ -236,7 +269,8 @@ class DetailsPane(VerticalScroll):
         self.run_id: str | None = None
         self.details: RunDetails | None = None
         self._token = 0
-        self._parts = {name: Static("", id=f"details-{name}", classes="details-part") for name in PART_NAMES}
+        # Each part repaints only its changed cells: a live run's tick sends the duration's digits, not the pane.
+        self._parts = {name: CellLines("", id=f"details-{name}", classes="details-part") for name in PART_NAMES}
         self._keys: dict[str, Hashable] = {}
         self._body = self._parts["head"]
 
@@ -246,6 +280,15 @@ class DetailsPane(VerticalScroll):
     @property
     def runtui_app(self) -> RuntuiApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def ink(self) -> Ink:
+        """The current theme's style for a role (`success`, `spark`, ...)."""
+        return ink_of(self, "details")
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._render_details()  # a new theme: the parts' keys hold their styles, so what changed is repainted
 
     def on_mount(self) -> None:
         self._show_only(Text("select a run", style="dim"))
@@ -268,7 +311,7 @@ class DetailsPane(VerticalScroll):
             self.scroll_home(animate=False)
             if record is not None:
                 head = Text(no_wrap=True, overflow="ellipsis")
-                head.append(STATUS_GLYPH[record.status] + " ", style=status_style(record.status, self.app.no_color))
+                head.append(STATUS_GLYPH[record.status] + " ", style=status_ink(self.ink, record.status))
                 head.append(record.status.value + "  ", style="bold")
                 head.append(strip_controls(record.name), style="bold")
                 head.append("  reading…", style="dim")
@@ -279,7 +322,7 @@ class DetailsPane(VerticalScroll):
         self.run_id = None
         self.details = None
         self._token += 1
-        self._show_only(render_experiment(entry))
+        self._show_only(render_experiment(entry, self.ink))
 
     def show_text(self, text: Text) -> None:
         self.run_id = None
@@ -317,7 +360,7 @@ class DetailsPane(VerticalScroll):
     def on_details_pane_failed(self, message: DetailsPane.Failed) -> None:
         message.stop()
         if message.token == self._token:
-            self._show_only(Text(message.error, style="red"))
+            self._show_only(Text(message.error, style=self.ink("error")))
 
     def on_resize(self) -> None:
         self._render_details()
@@ -326,7 +369,7 @@ class DetailsPane(VerticalScroll):
         if self.details is None:
             return
         width = max(20, self.scrollable_content_region.width)
-        parts = run_parts(self.details, self.clock(), width, self.app.no_color)
+        parts = run_parts(self.details, self.clock(), width, self.ink)
         for name, widget in self._parts.items():
             part = parts.get(name)
             if part is None:
@@ -335,10 +378,7 @@ class DetailsPane(VerticalScroll):
                 self._keys.pop(name, None)
                 continue
             if self._keys.get(name) != part.key:
-                # An identical update would still repaint the part: compare first (bytes on the wire). The head
-                # is one line once it shows a run: its tick needs no layout pass.
-                relayout = name != "head" or name not in self._keys
                 self._keys[name] = part.key
-                widget.update(part.renderable, layout=relayout)
+                widget.update(part.renderable)
             if not widget.display:
                 widget.display = True

@@ -8,6 +8,7 @@ and expansion state stay put. Labels are built from `Text` objects, never markup
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -17,7 +18,10 @@ from rich.style import Style
 from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -28,10 +32,10 @@ from runtui.tui.formatting import (
     STATUS_GLYPH,
     format_duration,
     format_number,
-    ink,
-    status_style,
     truncate,
 )
+from runtui.tui.theme import component_classes, ink_of, status_ink
+from runtui.tui.widgets.cell_lines import changed_spans
 
 if TYPE_CHECKING:
     from runtui.store.overview import ExperimentCounts
@@ -47,6 +51,7 @@ class ExperimentEntry:
     loaded: bool = False
     loading: bool = False
     filtered: bool = False  # holds filter matches, not a lazy page
+    archived: bool = False  # shown only when archived experiments are asked for (`A`)
 
 
 @dataclass
@@ -82,6 +87,8 @@ Node = TreeNode[NodeData]
 
 NAME_MIN = 8  # cells a run's name keeps before anything else on its line
 METRIC_NAME_MAX = 10  # cells of the headline metric's name at most
+VALUE_W = 6  # cells the headline value is given at least (four significant digits: 0.4136)
+VALUE_REPAINT_S = 0.5  # a run's headline value is repainted at most twice a second (bytes on the wire)
 
 
 def _sort_key(run: RunRecord) -> tuple[float, str]:
@@ -96,6 +103,15 @@ class RunTree(Tree[NodeData]):
         Binding("right", "expand_node", "Expand", show=False),
         Binding("left", "collapse_node", "Collapse", show=False),
     ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = Tree.COMPONENT_CLASSES | component_classes("run-tree", "live")
+    """
+    | Class | Description |
+    | :- | :- |
+    | `run-tree--accent`, `--success`, `--error`, `--warning`, `--muted`, `--secondary` | A status glyph, by the
+      status's role (`runtui.formatting.STATUS_ROLE`). |
+    | `run-tree--live` | An experiment's count of live runs. |
+    """
 
     class PageLoaded(Message):
         """A page of runs arrived from a worker."""
@@ -158,6 +174,12 @@ class RunTree(Tree[NodeData]):
         self._wanted: tuple[str | None, NodeData | None, str | None] | None = None
         self._reveal_chain: list[str] = []  # runs to open on the way to a pending run (a palette jump)
         self.marked: dict[str, RunRecord] = {}  # runs marked (`x`) for comparing, in marking order
+        # What each node's line looked like when last painted (its line number, horizontal scroll, strip): a
+        # live update repaints only the cells that differ from it (see `_repaint`).
+        self._painted: dict[int, tuple[int, int, Strip]] = {}
+        self._values_due: dict[int, Node] = {}  # runs whose headline value waits for its repaint
+        self._values_timer: Timer | None = None
+        self._values_painted = 0.0
 
     @property
     def runtui_app(self) -> RuntuiApp:
@@ -196,18 +218,21 @@ class RunTree(Tree[NodeData]):
 
     # ------------------------------------------------------------------ building
 
-    def show_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str]) -> None:
+    def show_overview(
+        self, experiments: dict[str, ExperimentCounts], expand: list[str], archived: set[str] | None = None
+    ) -> None:
         """Lazy mode: one collapsed line per experiment. The first time, `expand` are opened (and loaded);
-        afterwards the experiments and runs the reader had open are."""
-        self._rebuild(lambda: self._build_overview(experiments, expand))
+        afterwards the experiments and runs the reader had open are. `archived` are marked so."""
+        self._rebuild(lambda: self._build_overview(experiments, expand, archived or set()))
 
-    def _build_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str]) -> None:
+    def _build_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str], archived: set[str]) -> None:
         self.view = ViewFilter()
         if self.open_keys is None:
             self.open_keys = {"exp:" + name for name in expand}
         for name in sorted(experiments):
             counts = experiments[name]
-            self._add_experiment(ExperimentEntry(name, counts.total, counts.live), append=True)
+            entry = ExperimentEntry(name, counts.total, counts.live, archived=name in archived)
+            self._add_experiment(entry, append=True)
         for key in list(self.open_keys):
             kind, _, name = key.partition(":")
             node = self._experiments.get(name) if kind == "exp" else None
@@ -270,6 +295,7 @@ class RunTree(Tree[NodeData]):
             self.clear()
             self._experiments.clear()
             self._runs.clear()
+            self._painted.clear()
             self._pending = None
             build()
             self.get_node_at_line(0)  # lays the new lines out, so nodes know their line
@@ -594,7 +620,7 @@ class RunTree(Tree[NodeData]):
                     counts.live,
                 ):
                     exp.data.total, exp.data.live = counts.total, counts.live
-                    exp.refresh()  # only when its counts changed: a repaint costs bytes
+                    self._repaint(exp)  # only when its counts changed: a repaint costs bytes
         else:
             self._recount_filtered()
 
@@ -609,8 +635,13 @@ class RunTree(Tree[NodeData]):
         entry.info = info
         if not self.view.active and info.children > 0 and not had_children and not node.allow_expand:
             node.allow_expand = True
-        if _label_key(info) != before:
-            node.refresh()  # a heartbeat changes the record but not the line: no repaint
+        after = _label_key(info)
+        if after == before:
+            return  # a heartbeat changes the record but not the line: no repaint
+        if after[:-2] == before[:-2] and after[-1] == before[-1]:
+            self._repaint_value(node)  # only the headline value moved: at most VALUE_REPAINT_S apart
+        else:
+            self._repaint(node)  # a status, name or time: at once
 
     def _insert_lazy(self, info: RunInfo) -> None:
         run = info.run
@@ -678,14 +709,62 @@ class RunTree(Tree[NodeData]):
             total, live = len(runs), sum(1 for r in runs if r.run.status.is_live)
             if (total, live) != (entry.total, entry.live):
                 entry.total, entry.live = total, live
-                exp.refresh()
+                self._repaint(exp)
 
     def tick(self) -> None:
-        """Redraw the visible live runs (their durations tick)."""
-        for node in self.visible_nodes():
+        """Redraw the visible live runs (their durations tick): only the cells that changed go out."""
+        for node in list(self.visible_nodes()):
             data = node.data
             if isinstance(data, RunEntry) and data.run.status.is_live:
-                node.refresh()
+                self._repaint(node)
+
+    def _repaint_value(self, node: Node) -> None:
+        """Repaint a run whose headline value changed, at most every VALUE_REPAINT_S: the first change after
+        a quiet spell at once, later ones together at the end of the interval (a run logging 100 points a
+        second redraws its value twice a second, not 100 times; statuses never wait for this)."""
+        self._values_due[node.id] = node
+        wait = self._values_painted + VALUE_REPAINT_S - time.monotonic()
+        if wait <= 0:
+            self._paint_values()
+        elif self._values_timer is None:
+            self._values_timer = self.set_timer(wait, self._paint_values)
+
+    def _paint_values(self) -> None:
+        self._values_timer = None
+        self._values_painted = time.monotonic()
+        due, self._values_due = self._values_due, {}
+        for node in due.values():
+            if node.tree is self and isinstance(node.data, RunEntry) and self._runs.get(node.data.run.id) is node:
+                self._repaint(node)
+
+    def _repaint(self, node: Node) -> None:
+        """Repaint `node`'s line after its data changed, sending only the cells that differ from the last paint.
+
+        `TreeNode.refresh()` marks the whole line dirty: ~200 bytes for a live run whose duration or metric
+        moved by a digit or two, several times a second. Textual sends a dirty region narrower than the line
+        as just those cells.
+        """
+        node._updates += 1  # what TreeNode.refresh() does to drop the node's cached line, minus the repaint
+        line = node.line
+        top = self.scroll_offset.y
+        if line < 0 or not top <= line < top + self.size.height or not self.is_mounted:
+            return  # not on screen: painted afresh when scrolled to
+        painted = self._painted.get(node.id)
+        y = line - top
+        new = self.render_line(y)
+        if painted is None or painted[0] != line or painted[1] != self.scroll_offset.x:
+            self.refresh(Region(0, y, self.size.width, 1))
+            return
+        for x1, x2 in changed_spans(painted[2], new):
+            self.refresh(Region(x1, y, x2 - x1, 1))
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        line = y + self.scroll_offset.y
+        node = self.get_node_at_line(line)
+        if node is not None:
+            self._painted[node.id] = (line, self.scroll_offset.x, strip)
+        return strip
 
     # ------------------------------------------------------------------ rendering
 
@@ -733,9 +812,14 @@ class RunTree(Tree[NodeData]):
         if head is not None and head[1] is not None:
             value = strip_controls(format_number(head[1]))
             name = strip_controls(head[0])
+            # The metric keeps a steady width (short values padded on its left): a new value (0.43 after
+            # 0.4136) repaints the metric's cells, not the run name beside it.
+            lead = " " * max(0, VALUE_W - cell_len(value))
             spare = room - NAME_MIN - cell_len(value) - 2
             if spare >= 2:
                 label = truncate(name, min(METRIC_NAME_MAX, spare)) + " " + value
+                if room - cell_len(label) - cell_len(lead) - 1 >= NAME_MIN:
+                    label = lead + label
                 right.append((label, ""))
                 room -= cell_len(label) + 1
         duration = format_duration(run.duration(self.clock()))
@@ -750,7 +834,7 @@ class RunTree(Tree[NodeData]):
                 room -= cell_len(at) + 1
         name = truncate(strip_controls(run.name), max(1, room))
         text = Text(no_wrap=True, end="")
-        text.append(STATUS_GLYPH[status], style=status_style(status, self.app.no_color) or None)
+        text.append(STATUS_GLYPH[status], style=status_ink(ink_of(self, "run-tree"), status))
         text.append("◆" if run.id in self.marked else " ", style="bold")
         name_style = "bold" if status.is_live else ("dim" if status == RunStatus.CANCELED else "")
         text.append(name, style=name_style or None)
@@ -784,11 +868,17 @@ class RunTree(Tree[NodeData]):
                 right = ""
         name_room = width - (cell_len(right) + 1 if right else 0)
         text = Text(no_wrap=True, end="")
-        text.append(truncate(strip_controls(entry.name), name_room), style="bold")
+        name = strip_controls(entry.name)
+        if entry.archived:
+            name_room -= 9
+            text.append(truncate(name, max(1, name_room)), style="bold dim")
+            text.append(" archived", style="dim italic")
+        else:
+            text.append(truncate(name, name_room), style="bold")
         if right:
             text.append(" " * max(1, width - text.cell_len - cell_len(right)))
             if live:
-                text.append(live, style=ink("cyan", self.app.no_color) or None)
+                text.append(live, style=ink_of(self, "run-tree")("live"))
                 if right != live:
                     text.append(f" · {counts}", style="dim")
             else:
