@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ import pytest
 from v1_harness import HERE, digest, failed_cells, run_notebook
 
 pytestmark = pytest.mark.timeout(420)
+# Scenarios run a few at a time (each in its own folder and workspace): most of a scenario's time is waiting on
+# the processes of its submitted runs, so overlapping them keeps this module's wall time down on two cores.
+PARALLEL = 4
 
 
 def experiment_runs(folder: Path, name: str) -> list[Any]:
@@ -336,11 +340,30 @@ SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.folder for s in SCENARIOS])
-def test_v1_scenario(scenario: Scenario, tmp_path: Path) -> None:
+Outcome = tuple[dict[str, str], Path, str, int]  # (digest of the source before, the run's folder, output, exit)
+
+
+def _run(scenario: Scenario, tmp: Path) -> Outcome:
     source = HERE / scenario.folder
     before = digest(source)
-    folder, out, code = run_notebook(source, "scenario.py", tmp_path)
+    return (before, *run_notebook(source, "scenario.py", tmp))
+
+
+@pytest.fixture(scope="module")
+def launched(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[Outcome]]]:
+    # Only the scenarios this session selected (-k), in their test order.
+    items = [i for i in request.session.items if isinstance(i, pytest.Function)]
+    by_id = {s.folder: s for s in SCENARIOS}
+    chosen = [by_id[i.callspec.id] for i in items if i.originalname == "test_v1_scenario"]
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        yield {s.folder: pool.submit(_run, s, tmp_path_factory.mktemp(s.folder)) for s in chosen}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.folder for s in SCENARIOS])
+def test_v1_scenario(scenario: Scenario, launched: dict[str, Future[Outcome]]) -> None:
+    before, folder, out, code = launched[scenario.folder].result()
     assert failed_cells(out) == {} and code == 0, f"--- output ---\n{out[-6000:]}"
     pos = 0
     for fragment in scenario.prints:
@@ -348,4 +371,4 @@ def test_v1_scenario(scenario: Scenario, tmp_path: Path) -> None:
         assert found >= 0, f"{fragment!r} not printed (in order)\n--- output ---\n{out[-6000:]}"
         pos = found + len(fragment)
     scenario.check(folder, out)
-    assert digest(source) == before  # the checked-in scenario is never written to
+    assert digest(HERE / scenario.folder) == before  # the checked-in scenario is never written to

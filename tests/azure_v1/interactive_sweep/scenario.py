@@ -37,12 +37,12 @@ for penalty in penalties:
 # %%
 experiment
 # %%
-best_id = None
-best_rmse = None
+best_id = ""
+best_rmse = math.inf
 for past in experiment.get_runs():
     rmse = past.get_metrics()["rmse"]
     run_id = past.get_details()["runId"]
-    if best_rmse is None or rmse < best_rmse:
+    if rmse < best_rmse:
         best_rmse, best_id = rmse, run_id
 print("best run:", best_id)
 print("best rmse:", round(best_rmse, 4))

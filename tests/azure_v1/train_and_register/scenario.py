@@ -47,10 +47,10 @@ for name, value in run.get_metrics().items():
 for name in run.get_file_names():
     print(name)
 # %%
-from runtui import Model
+from runtui import Model, Run
 
 
-def register_and_list(run: object, context: str) -> None:
+def register_and_list(run: Run, context: str) -> None:
     metrics = run.get_metrics()
     run.register_model(
         model_path="outputs/model.pkl",
