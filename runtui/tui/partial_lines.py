@@ -100,6 +100,10 @@ def install() -> bool:
     global _installed
     if _installed:
         return True
+    import os
+
+    if os.environ.get("RUNTUI_PARTIAL_LINES", "1") == "0":
+        return False  # the escape hatch: Textual's own method (whole spans from the widget's left edge)
     import textual
     from textual import _compositor
 
