@@ -92,6 +92,7 @@ class LogView(ScrollView, can_focus=True):
         self._current_match: int | None = None  # absolute line number of the current match
         self._search_re: re.Pattern[str] | None = None
         self._was_following = True
+        self._follow_floor = 0  # virtual height while following: the last line plus the room left below it
 
     # ------------------------------------------------------------------ content
 
@@ -134,6 +135,7 @@ class LogView(ScrollView, can_focus=True):
         self._width = 0
         self._cache.clear()
         self._current_match = None
+        self._follow_floor = 0
         self.virtual_size = Size(0, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.anchor()
@@ -142,6 +144,7 @@ class LogView(ScrollView, can_focus=True):
     def append_chunk(self, chunk: TailChunk) -> None:
         """Add what the tail read; keep following if we were at the bottom."""
         follow = self.following or chunk.reset
+        old_count, old_lines, old_dropped = self.line_count, len(self.lines), self.dropped
         if chunk.reset:
             self.lines = []
             self.dropped = 0
@@ -172,18 +175,50 @@ class LogView(ScrollView, can_focus=True):
         for line in lines[-200:]:
             self._width = max(self._width, min(len(line), 4000))
         self._width = max(self._width, min(len(self.partial), 4000))
+        # Lines narrower than the view never change the virtual width (a change means a layout and a repaint).
+        self._width = max(self._width, self.size.width - self.styles.scrollbar_size_vertical)
         height = self.scrollable_content_region.height
-        scrolls = follow and not chunk.reset and self.following and self.line_count > height > 0
-        self.virtual_size = Size(self._width, self.line_count)
-        if scrolls:
-            # Scroll to the new end now, in the same frame as the size change: left to the anchor (a callback
-            # after the next refresh), every appended batch was sent twice (bench/tui_bytes.py's capture).
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        if follow and self.following and height > 0:
+            if chunk.reset or self.dropped != old_dropped:  # every row moved: repaint them all
+                self._follow_floor = old_count = old_lines = 0
+            self._follow_append(old_count, old_lines, height)
         else:
+            self._follow_floor = 0
+            self.virtual_size = Size(self._width, self.line_count)
             self.refresh()
         if follow and not self.following:
             self.anchor()  # a new file starts followed
         self._check_following()
+
+    def _follow_append(self, old_count: int, old_lines: int, height: int) -> None:
+        """Show appended lines while following, repainting as few rows as possible (bytes on the wire).
+
+        Scrolling by one line changes every row on screen, and Textual cannot ask the terminal to scroll, so a
+        log that scrolled per line cost a full repaint per line (about 3.5 kB at 80x24). Instead the view
+        *jump-scrolls*: new lines fill the empty rows below the last one, each costing one row, and when the
+        view is full it jumps so the newest line sits mid-view, leaving half a view of room: one full repaint
+        per half-view of output. The room is virtual blank lines below the end (`_follow_floor`), so the
+        virtual size, the scrollbar and the anchor do not change between jumps.
+        """
+        count = self.line_count
+        floor = max(self._follow_floor, height)
+        if count <= floor:
+            self._follow_floor = floor
+            self.virtual_size = Size(self._width, floor)  # unchanged unless a wider line arrived
+            # rows from the old partial line (rewritten or completed) to the new end
+            first = min(old_lines, old_count)
+            self.refresh_lines(first, max(1, count - first))
+            return
+        # A repaint of every row (a new file, lines dropped from the top) fills the view to the bottom, as a
+        # finished log should look; a jump while following leaves half a view of room.
+        room = 0 if old_count == 0 else height // 2
+        top = max(0, count - (height - room))
+        self._follow_floor = top + height
+        self.virtual_size = Size(self._width, self._follow_floor)
+        # in the same frame as the size change: left to the anchor (a callback after the next refresh), every
+        # jump was sent twice (bench/tui_bytes.py's capture)
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.refresh()
 
     @property
     def has_older(self) -> bool:
@@ -262,7 +297,9 @@ class LogView(ScrollView, can_focus=True):
             strip = Strip(segments).simplify()
             if not is_partial:
                 self._cache[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style).apply_style(self.rich_style)
+        # simplify(): the text and the padding after it share a style, so they go out as one run (one SGR
+        # sequence less per row on the wire)
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style).apply_style(self.rich_style).simplify()
 
     # ------------------------------------------------------------------ search
 
