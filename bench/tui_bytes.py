@@ -33,14 +33,31 @@ import math, sys, time
 from runtui import Run
 run = Run.get_context()
 seconds = float(sys.argv[1])
+printed = open(sys.argv[2], "a") if len(sys.argv) > 2 else None  # when each log line was written (freshness)
 start = time.time()
 step = 0
 while time.time() - start < seconds:
     run.log("loss", 1.0 / (1 + step * 0.01) + 0.05 * math.sin(step))
     if step % 10 == 0:
         print(f"step {step} loss {1.0 / (1 + step * 0.01):.4f}", flush=True)
+        if printed is not None:
+            printed.write(f"{step} {time.time()}\\n")
+            printed.flush()
     step += 1
     time.sleep(0.1)
+"""
+
+# pipe-pane's reader: the bytes to OUT, and "time offset" per read to OUT.ts (when each frame left the TUI)
+STAMPER = """\
+import os, sys, time
+out = open(sys.argv[1], "ab", buffering=0)
+ts = open(sys.argv[1] + ".ts", "a", buffering=1)
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    out.write(data)
+    ts.write(f"{time.time():.4f} {out.tell()}\\n")
 """
 
 
@@ -73,7 +90,7 @@ class Pane:
             for arg in ("-e", f"{k}={v}")
         ]
         tmux("new-session", "-d", "-s", name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), *env_args, command)
-        tmux("pipe-pane", "-o", "-t", name, f"cat >> {out}")
+        tmux("pipe-pane", "-o", "-t", name, f"{sys.executable} -c '{STAMPER}' {out}")
 
     def keys(self, *keys: str) -> None:
         for key in keys:
@@ -130,6 +147,40 @@ def measure(pane: Pane, seconds: float, settle: float = 3.0, mark: str = "") -> 
     return (b1 - b0) / (t1 - t0), (c1 - c0) / (t1 - t0)
 
 
+def stamps(out: Path) -> list[tuple[float, int]]:
+    """(time, file size after that read) for every read the stamper made of `out`."""
+    ts = Path(str(out) + ".ts")
+    if not ts.exists():
+        return []
+    pairs = []
+    for line in ts.read_text().splitlines():
+        t, size = line.split()
+        pairs.append((float(t), int(size)))
+    return pairs
+
+
+def log_freshness(out: Path, printed: Path, start: int, end: int) -> dict[str, float] | None:
+    """Seconds from the workload printing a log line to the TUI sending it (median, max), for the lines that
+    reached the screen between byte offsets `start` and `end` of the capture."""
+    if not printed.exists():
+        return None
+    data = out.read_bytes()
+    reads = stamps(out)
+    delays = []
+    for line in printed.read_text().splitlines():
+        step, t = line.split()
+        at = data.find(f"step {step} loss".encode(), start, end)
+        if at < 0:
+            continue
+        sent = next((ts for ts, size in reads if size > at), None)
+        if sent is not None:
+            delays.append(sent - float(t))
+    if not delays:
+        return None
+    delays.sort()
+    return {"median_s": round(delays[len(delays) // 2], 3), "max_s": round(delays[-1], 3), "lines": len(delays)}
+
+
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -148,11 +199,13 @@ def runtui(home: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def tui_states(home: Path, scratch: Path, seconds: float, live: bool) -> dict[str, dict[str, float]]:
+def tui_states(
+    home: Path, scratch: Path, seconds: float, live: bool, printed: Path | None = None
+) -> dict[str, dict[str, Any]]:
     """Start the TUI, select the newest run of the one experiment, measure main / `l` / `m`."""
     out = scratch / f"tui-{'live' if live else 'idle'}.bytes"
     pane = Pane(f"tui-{'live' if live else 'idle'}", f"{sys.executable} -m runtui", env_for(home), out)
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, Any]] = {}
     try:
         wait_for(lambda: "bench" in pane.screen(), "the TUI's first paint", timeout=180)
         time.sleep(1.0)
@@ -161,6 +214,11 @@ def tui_states(home: Path, scratch: Path, seconds: float, live: bool) -> dict[st
             pane.keys(*keys)
             rate, cpu = measure(pane, seconds, mark=view.split()[0])
             results[view] = {"bytes_per_s": round(rate, 1), "cpu_share": round(cpu, 4)}
+            if live and printed is not None and view.startswith("log"):
+                name = view.split()[0]
+                start = int((scratch / f"{pane.name}-{name}.offset").read_text())
+                end = int((scratch / f"{pane.name}-{name}.end").read_text())
+                results[view]["freshness"] = log_freshness(out, printed, start, end)
             if keys:
                 pane.keys("Escape")
     finally:
@@ -187,6 +245,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measuring window")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the captured bytes (the folder is printed)")
+    parser.add_argument(
+        "--states", default="idle,live", help="which states to measure: idle, live or both (comma-separated)"
+    )
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         print("tmux is not installed: nothing measured", file=sys.stderr)
@@ -199,11 +260,17 @@ def main() -> int:
     report: dict[str, Any] = {"size": f"{SIZE[0]}x{SIZE[1]}", "load_before": os.getloadavg()}
     try:
         finished = runtui(home, "submit", "--wait", str(src / "train.py"), "2")
-        report["idle"] = tui_states(home, scratch, args.seconds, live=False)
+        states = {state.strip() for state in args.states.split(",")}
+        if "idle" in states:
+            report["idle"] = tui_states(home, scratch, args.seconds, live=False)
         live_s = 3 * (args.seconds + 6) + 30
-        run_id = runtui(home, "submit", str(src / "train.py"), str(live_s))
-        report["live"] = tui_states(home, scratch, args.seconds, live=True)
+        printed = scratch / "printed.txt"
+        run_id = runtui(home, "submit", str(src / "train.py"), str(live_s), str(printed))
+        if "live" in states:
+            report["live"] = tui_states(home, scratch, args.seconds, live=True, printed=printed)
         report["htop_idle"] = htop_idle(scratch, args.seconds)
+        if report["htop_idle"] is None:
+            report["htop_idle"] = "htop is not installed: not measured"
         report["runs"] = {"finished": finished.splitlines()[0] if finished else "", "live": run_id}
         runtui(home, "cancel", run_id)
     finally:
