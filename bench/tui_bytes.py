@@ -166,9 +166,14 @@ def log_freshness(out: Path, printed: Path, start: int, end: int) -> dict[str, f
         return None
     data = out.read_bytes()
     reads = stamps(out)
+    opened = next((ts for ts, size in reads if size >= start), None)  # the window's start
+    if opened is None:
+        return None
     delays = []
     for line in printed.read_text().splitlines():
         step, t = line.split()
+        if float(t) < opened:
+            continue  # printed before the window: it may have been on screen already
         at = data.find(f"step {step} loss".encode(), start, end)
         if at < 0:
             continue

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from test_app import main_screen, select_run, started
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from tui_helpers import screen_text, wait_until
 from wire import WireCounter
 
+from runtui.config import WorkspaceConfig
+from runtui.status import RunStatus as S
+from runtui.store import NewRun, Store
+from runtui.tui.app import RuntuiApp
 from runtui.tui.logtail import TailChunk
+from runtui.tui.screens.log import LogScreen
 from runtui.tui.widgets.log_view import LogView
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
@@ -82,3 +88,33 @@ async def test_a_reader_who_scrolled_up_stays_put_and_comes_back_to_following() 
         view.append_chunk(TailChunk(lines=[f"more {i}" for i in range(30)]))
         await _settle(pilot)
         assert "more 29" in screen_text(pilot)
+
+
+async def test_an_idle_log_screen_sends_nothing_while_the_main_screen_below_changes(
+    workspace: WorkspaceConfig, ws_store: Store
+) -> None:
+    """Textual counts the main screen as visible under the `l` view; its changes used to repaint the view."""
+    ws_store.create_runs([NewRun(id="r", experiment="e", status=S.COMPLETED)])
+    log = workspace.run_dir("r") / "logs" / "output.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("".join(f"line {i}\n" for i in range(50)), encoding="utf-8")
+    app = RuntuiApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        await select_run(pilot, screen, "r")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogScreen), "the log screen")
+        log_screen = app.screen
+        assert isinstance(log_screen, LogScreen)
+        await wait_until(pilot, lambda: "line 49" in screen_text(pilot), "the log's end")
+        await pilot.pause(0.5)
+        wire = WireCounter(app)
+        main = main_screen(app)
+        main.refresh(layout=True)  # what a change below does (seen ~5 s after opening `l` on a finished run)
+        for widget in main.query("*"):
+            widget.refresh()
+        await pilot.pause(0.5)
+        assert wire.bytes == 0, f"{wire.bytes} bytes sent for changes on the hidden main screen"
+        log_screen.panel.view.refresh()  # the view's own repaints still go out
+        await pilot.pause(0.2)
+        assert wire.bytes > 0

@@ -11,11 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from runtui.terminal_text import strip_controls
+from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.formatting import STATUS_GLYPH, is_system_metric, truncate
 from runtui.tui.widgets.compare_chart import SERIES_CLASSES, CompareChart, CompareLegend
 
@@ -27,7 +27,7 @@ CHART_POINTS = 200
 MAX_RUNS = len(SERIES_CLASSES)
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(OpaqueScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("slash", "filter_metrics", "Which metrics"),

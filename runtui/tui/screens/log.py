@@ -11,11 +11,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from runtui.terminal_text import strip_controls
+from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.formatting import STATUS_GLYPH, status_style
 from runtui.tui.widgets.log_view import LogPanel
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 STATUS_S = 2.0  # how often the status of a live run is re-read (the header says when its log ended)
 
 
-class LogScreen(Screen[None]):
+class LogScreen(OpaqueScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("l", "close", "Back", show=False),

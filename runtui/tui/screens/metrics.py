@@ -24,11 +24,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from runtui.terminal_text import strip_controls
+from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.formatting import STATUS_GLYPH, is_system_metric, status_style
 from runtui.tui.widgets.chart import LineChart, nice_ceil
 from runtui.tui.widgets.metric_table import MetricTable
@@ -42,10 +42,9 @@ if TYPE_CHECKING:
 CHART_POINTS = 400  # buckets read per series: more than a chart has pixel columns at 200 cells wide
 THROTTLE_S = 0.4  # at most one read (and one repaint per changed chart) this often while a run is live
 FALLBACK_S = 2.0  # re-read at least this often when no change event came (network filesystems miss events)
-PALETTE = ["cyan", "green", "magenta", "yellow", "blue", "red"]
 
 
-class MetricsScreen(Screen[None]):
+class MetricsScreen(OpaqueScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("m", "close", "Back", show=False),
@@ -193,7 +192,7 @@ class MetricsScreen(Screen[None]):
             self._empty.display = False
         for i, s in enumerate(message.summaries):
             if s.name not in self.charts:
-                chart = LineChart(s.name, color=PALETTE[i % len(PALETTE)])
+                chart = LineChart(s.name, series=i)
                 self.charts[s.name] = chart
                 self._grid.mount(chart)
         for s in message.others:

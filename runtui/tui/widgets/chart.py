@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -183,8 +184,14 @@ def downsampling_note(points: int, columns: int) -> str:
     return f"downsampled ×{ratio:.1f}" if ratio < 10 else f"downsampled ×{ratio:,.0f}"
 
 
+SERIES_COLOURS = 6
+
+
 class LineChart(Widget):
     """One metric's chart: a title line, the plot with a y axis, and the x (step) range."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"line-chart--series-{i}" for i in range(SERIES_COLOURS)}
+    """The curve's colour: charts take turns through the theme's colours, so a theme change reaches them."""
 
     DEFAULT_CSS = """
     LineChart {
@@ -193,12 +200,18 @@ class LineChart(Widget):
         padding: 0 1;
     }
     LineChart:focus { border: round $accent; }
+    LineChart > .line-chart--series-0 { color: $accent; }
+    LineChart > .line-chart--series-1 { color: $success; }
+    LineChart > .line-chart--series-2 { color: $secondary; }
+    LineChart > .line-chart--series-3 { color: $warning; }
+    LineChart > .line-chart--series-4 { color: $primary; }
+    LineChart > .line-chart--series-5 { color: $error; }
     """
 
-    def __init__(self, name: str, *, color: str = "cyan", id: str | None = None) -> None:
+    def __init__(self, name: str, *, series: int = 0, id: str | None = None) -> None:
         super().__init__(id=id)
         self.metric = name
-        self.color = color
+        self.series = series % SERIES_COLOURS
         self.steps: list[float] = []
         self.values: list[float | None] = []  # bucket means (or the points themselves)
         self.lows: list[float | None] = []
@@ -324,6 +337,9 @@ class LineChart(Widget):
         if drawn is None:
             return out
         rows, (x0, x1), (y0, y1), _ = drawn
+        curve = (
+            self.get_component_rich_style(f"line-chart--series-{self.series}", partial=True) if self.is_mounted else ""
+        )
         for i, row in enumerate(rows):
             out.append("\n")
             if i == 0:
@@ -334,7 +350,7 @@ class LineChart(Widget):
                 label = ""
             out.append(label.rjust(axis_w - 1) + " ", style="dim")
             out.append("│", style="dim")
-            out.append(row, style=self.color)
+            out.append(row, style=curve)
         left, right = f"{x0:.0f}", f"step {x1:.0f}"
         gap = max(1, plot_w + 1 - len(left) - len(right))
         out.append("\n")

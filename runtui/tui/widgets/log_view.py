@@ -41,7 +41,6 @@ MAX_LINES = 20_000  # lines kept in memory per view; older ones drop off the top
 BATCH_S = 0.25  # after showing new output, wait this long before showing more
 POLL_S = 0.1  # how often the tail looks for new output when no file event woke it
 MATCH_STYLE = Style(reverse=True, bold=True)
-CURRENT_MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
 
 
 class LogView(ScrollView, can_focus=True):
@@ -56,10 +55,14 @@ class LogView(ScrollView, can_focus=True):
         Binding("o", "other_file", "Other log", show=False),
     ]
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"log-view--current-match"}
+    """The search match `n`/`N` moved to (other matches are shown reversed)."""
+
     DEFAULT_CSS = """
     LogView {
         background: $surface;
     }
+    LogView > .log-view--current-match { color: $text; background: $warning; text-style: bold; }
     """
 
     class SearchRequested(Message):
@@ -290,7 +293,11 @@ class LogView(ScrollView, can_focus=True):
         if strip is None:
             text = to_text(raw)
             if self._search_re is not None:
-                style = CURRENT_MATCH_STYLE if absolute == self._current_match else MATCH_STYLE
+                style = (
+                    self.get_component_rich_style("log-view--current-match")
+                    if absolute == self._current_match
+                    else MATCH_STYLE
+                )
                 for m in self._search_re.finditer(text.plain):
                     text.stylize(style, m.start(), m.end())
             segments = list(text.render(self.app.console))
@@ -348,6 +355,10 @@ class LogView(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()  # a theme change recolours the cached lines
 
 
 class LogPanel(Vertical):
