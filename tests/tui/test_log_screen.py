@@ -54,9 +54,7 @@ async def test_the_l_header_follows_pauses_and_ends(workspace: WorkspaceConfig, 
         assert "ended (Completed)" in screen_text(pilot)
 
 
-async def test_the_l_header_says_why_an_interactive_run_has_no_log(
-    workspace: WorkspaceConfig, ws_store: Store
-) -> None:
+async def test_the_l_header_says_why_an_interactive_run_has_no_log(workspace: WorkspaceConfig, ws_store: Store) -> None:
     ws_store.create_runs([NewRun(id="inter", experiment="e", status=S.RUNNING, kind="interactive")])
     app = RuntuiApp(workspace)
     async with app.run_test(size=(80, 24)) as pilot:

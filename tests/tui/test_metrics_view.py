@@ -8,7 +8,7 @@ import time
 import pytest
 from test_app import select_run, started
 from textual.app import App, ComposeResult
-from tui_helpers import run_python, screen_text, wait_until
+from tui_helpers import run_python, wait_until
 from wire import WireCounter
 
 from runtui.config import WorkspaceConfig
@@ -17,8 +17,7 @@ from runtui.store import NewRun, Store
 from runtui.store.overview import sampled_envelope
 from runtui.tui.app import RuntuiApp
 from runtui.tui.screens.metrics import MetricsScreen
-from runtui.tui.widgets.chart import BRAILLE_BASE, LineChart, nice_bounds, nice_ceil
-from runtui.tui.widgets.metric_table import MetricTable
+from runtui.tui.widgets.chart import LineChart, nice_bounds, nice_ceil
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 

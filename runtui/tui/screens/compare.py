@@ -16,8 +16,8 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from runtui.terminal_text import strip_controls
-from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.formatting import STATUS_GLYPH, is_system_metric, truncate
+from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.widgets.compare_chart import SERIES_CLASSES, CompareChart, CompareLegend
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from runtui.terminal_text import strip_controls
-from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.formatting import STATUS_GLYPH, status_style
+from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.widgets.log_view import LogPanel
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from runtui.terminal_text import strip_controls
-from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.formatting import STATUS_GLYPH, is_system_metric, status_style
+from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.widgets.chart import LineChart, nice_ceil
 from runtui.tui.widgets.metric_table import MetricTable
 

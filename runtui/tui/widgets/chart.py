@@ -70,19 +70,22 @@ def plot_envelope(
     breaks the line. Points sharing a pixel column are merged: the line goes through their mean and the
     column is filled from their lowest low to their highest high. None when there is nothing to draw.
     """
-    pts = []
+    # (x, mean, low, high) per point; a point without a finite mean is a gap (None)
+    pts: list[tuple[float, float, float, float] | None] = []
     for x, m, lo, hi in zip(xs, means, lows, highs, strict=False):
-        ok = m is not None and math.isfinite(m)
-        lo = lo if lo is not None and math.isfinite(lo) else (m if ok else None)
-        hi = hi if hi is not None and math.isfinite(hi) else (m if ok else None)
-        pts.append((x, m if ok else None, lo, hi))
-    finite = [p for p in pts if p[1] is not None]
+        if m is None or not math.isfinite(m):
+            pts.append(None)
+            continue
+        low = lo if lo is not None and math.isfinite(lo) else m
+        high = hi if hi is not None and math.isfinite(hi) else m
+        pts.append((x, m, low, high))
+    finite = [p for p in pts if p is not None]
     if not finite or width < 1 or height < 1:
         return None
     if x_range is None:
         x_range = (min(p[0] for p in finite), max(p[0] for p in finite))
     if y_range is None:
-        y_range = (min(p[2] for p in finite), max(p[3] for p in finite))  # type: ignore[type-var]
+        y_range = (min(p[2] for p in finite), max(p[3] for p in finite))
     x0, x1 = x_range
     y0, y1 = y_range
     if y1 <= y0:
@@ -105,19 +108,20 @@ def plot_envelope(
     columns: list[tuple[int, float, float, float] | None] = []
     acc: list[tuple[float, float, float]] = []
     acc_px = -1
-    for x, m, lo, hi in pts:
-        if m is None:
+    for point in pts:
+        if point is None:
             if acc:
                 columns.append(_merge(acc_px, acc))
                 acc = []
             columns.append(None)
             continue
+        x, m, lo, hi = point
         px = px_of(x)
         if acc and px != acc_px:
             columns.append(_merge(acc_px, acc))
             acc = []
         acc_px = px
-        acc.append((m, lo, hi))  # type: ignore[arg-type]
+        acc.append((m, lo, hi))
     if acc:
         columns.append(_merge(acc_px, acc))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -21,7 +21,7 @@ from runtui.tui.widgets.chart import BRAILLE_BASE, plot_envelope
 
 SERIES_CLASSES = tuple(f"compare-chart--series-{i}" for i in range(6))
 
-Series = tuple[Sequence[float], ...]  # (steps, values) or (steps, means, mins, maxs)
+Series = tuple[Sequence[Any], ...]  # (steps, values) or (steps, means, mins, maxs)
 
 SERIES_CSS = """
     WIDGET > .compare-chart--series-0 { color: $accent; }

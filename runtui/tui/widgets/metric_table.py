@@ -137,7 +137,7 @@ def _bars(edges: Sequence[Any], counts: Sequence[Any], width: int = 30) -> Rende
     nums = [c if isinstance(c, (int, float)) and not isinstance(c, bool) else 0 for c in counts]
     top = max(nums, default=0) or 1
     rows = []
-    for i, count in enumerate(nums[:MAX_ROWS * 2]):
+    for i, count in enumerate(nums[: MAX_ROWS * 2]):
         lo = edges[i] if i < len(edges) else None
         hi = edges[i + 1] if i + 1 < len(edges) else None
         bar = "█" * round(count / top * width)
