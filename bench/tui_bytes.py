@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,10 +36,14 @@ from runtui import Run
 run = Run.get_context()
 seconds = float(sys.argv[1])
 printed = open(sys.argv[2], "a") if len(sys.argv) > 2 else None  # when each log line was written (freshness)
+logged = open(sys.argv[3], "a") if len(sys.argv) > 3 else None  # when each point was logged
 start = time.time()
 step = 0
 while time.time() - start < seconds:
     run.log("loss", 1.0 / (1 + step * 0.01) + 0.05 * math.sin(step))
+    if logged is not None:
+        logged.write(f"{step} {time.time()}\\n")
+        logged.flush()
     if step % 10 == 0:
         print(f"step {step} loss {1.0 / (1 + step * 0.01):.4f}", flush=True)
         if printed is not None:
@@ -186,6 +192,49 @@ def log_freshness(out: Path, printed: Path, start: int, end: int) -> dict[str, f
     return {"median_s": round(delays[len(delays) // 2], 3), "max_s": round(delays[-1], 3), "lines": len(delays)}
 
 
+class PointsSeen(threading.Thread):
+    """Polls the pane's text (what the terminal shows) and notes when the first chart's "N points" first read
+    each N: the metrics view's freshness, seen the way a reader sees it."""
+
+    def __init__(self, pane: Pane) -> None:
+        super().__init__(daemon=True)
+        self.pane = pane
+        self.seen: list[tuple[float, int]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        last = -1
+        while not self.stop.wait(0.05):
+            match = re.search(r"(\d[\d,]*) points", self.pane.screen())
+            if match:
+                count = int(match.group(1).replace(",", ""))
+                if count != last:
+                    self.seen.append((time.time(), count))
+                    last = count
+
+
+def metric_freshness(seen: list[tuple[float, int]], logged: Path, out: Path, start: int) -> dict[str, float] | None:
+    """Seconds from `run.log` to the point being counted on screen (median, max), for points logged in the
+    window (from byte offset `start` of the capture)."""
+    if not logged.exists() or not seen:
+        return None
+    opened = next((ts for ts, size in stamps(out) if size >= start), None)
+    if opened is None:
+        return None
+    delays = []
+    for line in logged.read_text().splitlines():
+        step, t = int(line.split()[0]), float(line.split()[1])
+        if t < opened:
+            continue
+        shown = next((ts for ts, count in seen if count >= step + 1), None)
+        if shown is not None:
+            delays.append(shown - t)
+    if not delays:
+        return None
+    delays.sort()
+    return {"median_s": round(delays[len(delays) // 2], 3), "max_s": round(delays[-1], 3), "points": len(delays)}
+
+
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -205,7 +254,7 @@ def runtui(home: Path, *args: str) -> str:
 
 
 def tui_states(
-    home: Path, scratch: Path, seconds: float, live: bool, printed: Path | None = None
+    home: Path, scratch: Path, seconds: float, live: bool, printed: Path | None = None, logged: Path | None = None
 ) -> dict[str, dict[str, Any]]:
     """Start the TUI, select the newest run of the one experiment, measure main / `l` / `m`."""
     out = scratch / f"tui-{'live' if live else 'idle'}.bytes"
@@ -217,8 +266,16 @@ def tui_states(
         pane.keys("Down")  # the experiment is open (the only one); the newest run is right below it
         for view, keys in (("main", ()), ("log (l)", ("l",)), ("metrics (m)", ("m",))):
             pane.keys(*keys)
+            watch = PointsSeen(pane) if live and logged is not None and view.startswith("metrics") else None
+            if watch is not None:
+                watch.start()
             rate, cpu = measure(pane, seconds, mark=view.split()[0])
             results[view] = {"bytes_per_s": round(rate, 1), "cpu_share": round(cpu, 4)}
+            if watch is not None and logged is not None:
+                watch.stop.set()
+                watch.join()
+                start = int((scratch / f"{pane.name}-metrics.offset").read_text())
+                results[view]["freshness"] = metric_freshness(watch.seen, logged, out, start)
             if live and printed is not None and view.startswith("log"):
                 name = view.split()[0]
                 start = int((scratch / f"{pane.name}-{name}.offset").read_text())
@@ -269,10 +326,10 @@ def main() -> int:
         if "idle" in states:
             report["idle"] = tui_states(home, scratch, args.seconds, live=False)
         live_s = 3 * (args.seconds + 6) + 30
-        printed = scratch / "printed.txt"
-        run_id = runtui(home, "submit", str(src / "train.py"), str(live_s), str(printed))
+        printed, logged = scratch / "printed.txt", scratch / "logged.txt"
+        run_id = runtui(home, "submit", str(src / "train.py"), str(live_s), str(printed), str(logged))
         if "live" in states:
-            report["live"] = tui_states(home, scratch, args.seconds, live=True, printed=printed)
+            report["live"] = tui_states(home, scratch, args.seconds, live=True, printed=printed, logged=logged)
         report["htop_idle"] = htop_idle(scratch, args.seconds)
         if report["htop_idle"] is None:
             report["htop_idle"] = "htop is not installed: not measured"

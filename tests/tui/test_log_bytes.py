@@ -80,9 +80,13 @@ async def test_a_reader_who_scrolled_up_stays_put_and_comes_back_to_following() 
         await pilot.press("pageup")
         await wait_until(pilot, lambda: not view.following, "paused")
         top = view.scroll_y
+        await pilot.pause(0.2)
+        wire = WireCounter(app)
         view.append_chunk(TailChunk(lines=["newer"]))
         await _settle(pilot)
         assert view.scroll_y == top and "newer" not in screen_text(pilot)
+        # nothing on screen changed but the scrollbar (a repaint of the view was ~3 kB)
+        assert wire.bytes < 1000, f"{wire.bytes} bytes for a line below the rows shown"
         await pilot.press("G")
         await wait_until(pilot, lambda: view.following and "newer" in screen_text(pilot), "following again")
         view.append_chunk(TailChunk(lines=[f"more {i}" for i in range(30)]))

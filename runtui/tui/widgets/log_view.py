@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.containers import Vertical
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -187,8 +187,18 @@ class LogView(ScrollView, can_focus=True):
             self._follow_append(old_count, old_lines, height)
         else:
             self._follow_floor = 0
-            self.virtual_size = Size(self._width, self.line_count)
-            self.refresh()
+            if chunk.reset or self.dropped != old_dropped or old_count == 0:
+                self.virtual_size = Size(self._width, self.line_count)
+                self.refresh()
+            else:
+                # The reader scrolled up: the rows on screen did not change. Setting `virtual_size` the usual
+                # way repaints the whole view (a layout refresh marks all of it dirty: ~3 kB a line); set it
+                # quietly and ask for the layout with only the changed rows dirty (usually none are on screen),
+                # the scrollbar redraws itself.
+                first = min(old_lines, old_count)
+                rows = Region(0, first - int(self.scroll_y), max(self._width, self.size.width), self.line_count - first)
+                self.set_reactive(LogView.virtual_size, Size(self._width, self.line_count))
+                self.refresh(rows, layout=True)
         if follow and not self.following:
             self.anchor()  # a new file starts followed
         self._check_following()
