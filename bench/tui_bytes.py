@@ -2,17 +2,23 @@
 
 Workload (issue 15): one submitted run logging 10 metric points a second and one log line a second. States:
 idle (a finished run selected, nothing changing) on the main screen, under `l` and under `m`; then the live run
-selected on the main screen, under `l` and under `m`. htop (1 s refresh) is measured the same way beside it.
-Also the TUI's CPU (user+sys of its process) over each live window.
+selected on the main screen, under `l` and under `m`. htop (1 s refresh) is measured the same way beside it
+(skipped, with the reason, when it is not installed). Also the TUI's CPU (user+sys of its process) over each
+window, and freshness: under `l`, seconds from the workload printing a line to the TUI sending it (from the
+timestamped capture); under `m`, seconds from `run.log` to the chart's "N points" counting it on screen
+(read with `capture-pane` every 50 ms, so up to ~50 ms late).
 
-    python -m bench.tui_bytes [--seconds 10] [--json out.json]
+    python -m bench.tui_bytes [--seconds 10] [--states idle,live] [--json out.json] [--keep]
 
+`--keep` keeps the captures: `tui-*.bytes` (what the TUI sent), `*.bytes.ts` ("time size" after each read of
+it: when each frame left), and the `*.offset`/`*.end` byte offsets of each measured window.
 The figures depend on the machine's load: say what else ran when quoting them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -69,6 +75,10 @@ while True:
 
 def tmux(*args: str, check: bool = True) -> str:
     done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0 and "server exited unexpectedly" in done.stderr:
+        # the last session just closed and the server was on its way out: a new one starts on the retry
+        time.sleep(0.5)
+        done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=False)
     if check and done.returncode != 0:
         raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
@@ -288,12 +298,20 @@ def tui_states(
     return results
 
 
-def htop_idle(scratch: Path, seconds: float) -> dict[str, float] | None:
+def htop_idle(scratch: Path, seconds: float) -> dict[str, float] | str:
+    """htop (1 s refresh) measured the same way: the anchor beside runtui's figures. Skipped, with the reason,
+    when htop is missing or cannot start (the TUI's own figures still stand)."""
     if shutil.which("htop") is None:
-        return None
-    pane = Pane(
-        "htop", "htop -d 10", {"TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")}, scratch / "htop.bytes"
-    )
+        return "htop is not installed: not measured"
+    try:
+        pane = Pane(
+            "htop",
+            "htop -d 10",
+            {"TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")},
+            scratch / "htop.bytes",
+        )
+    except RuntimeError as exc:
+        return f"htop did not start: {exc}"
     try:
         time.sleep(1.0)
         rate, cpu = measure(pane, seconds)
@@ -320,6 +338,7 @@ def main() -> int:
     src.mkdir()
     (src / "train.py").write_text(WORKLOAD, encoding="utf-8")
     report: dict[str, Any] = {"size": f"{SIZE[0]}x{SIZE[1]}", "load_before": os.getloadavg()}
+    run_id = ""
     try:
         finished = runtui(home, "submit", "--wait", str(src / "train.py"), "2")
         states = {state.strip() for state in args.states.split(",")}
@@ -331,11 +350,11 @@ def main() -> int:
         if "live" in states:
             report["live"] = tui_states(home, scratch, args.seconds, live=True, printed=printed, logged=logged)
         report["htop_idle"] = htop_idle(scratch, args.seconds)
-        if report["htop_idle"] is None:
-            report["htop_idle"] = "htop is not installed: not measured"
         report["runs"] = {"finished": finished.splitlines()[0] if finished else "", "live": run_id}
-        runtui(home, "cancel", run_id)
     finally:
+        if run_id:  # the live run ends now, also when a measurement failed
+            with contextlib.suppress(Exception):
+                runtui(home, "cancel", run_id)
         tmux("kill-server", check=False)
         report["load_after"] = os.getloadavg()
     text = json.dumps(report, indent=2)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from runtui.tui.app import RuntuiApp
 
 CHART_POINTS = 400  # buckets read per series: more than a chart has pixel columns at 200 cells wide
-THROTTLE_S = 0.4  # at most one read (and one repaint per changed chart) this often while a run is live
+THROTTLE_S = 0.25  # at most one read (and one repaint per changed chart) this often while a run is live
 FALLBACK_S = 2.0  # re-read at least this often when no change event came (network filesystems miss events)
 
 
