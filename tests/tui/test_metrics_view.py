@@ -8,6 +8,7 @@ import time
 import pytest
 from test_app import select_run, started
 from textual.app import App, ComposeResult
+from textual.screen import Screen
 from tui_helpers import run_python, wait_until
 from wire import WireCounter
 
@@ -167,6 +168,16 @@ async def test_a_point_on_one_metric_rereads_that_series_only(workspace: Workspa
         assert time.monotonic() - started_at < 5
         await pilot.pause(0.5)
         assert metrics.reads == 4, f"{metrics.reads - 3} series re-read for one new point"
+
+        # under another screen the view reads nothing; back on top it catches up
+        await app.push_screen(Screen())
+        await wait_until(pilot, lambda: app.screen is not metrics, "another screen on top")
+        run_python(LIVE_WRITER, workspace.store_url)
+        await pilot.pause(2.5)  # longer than the fallback re-read: a read would have happened by now
+        assert metrics.reads == 4, "the metrics view read the store while hidden"
+        app.pop_screen()
+        await wait_until(pilot, lambda: app.screen is metrics, "back on the metrics view")
+        await wait_until(pilot, lambda: "52 points" in acc.header_plain, "the point logged meanwhile", timeout=10)
 
 
 DOCUMENTS = """

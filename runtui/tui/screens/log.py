@@ -64,7 +64,7 @@ class LogScreen(OpaqueScreen[None]):
             self._status_timer = self.set_interval(STATUS_S, self._read_status)
 
     def _read_status(self) -> None:
-        if self.is_current:
+        if self.app.screen is self:  # not `is_current`: true under another screen too (Textual's rule)
             self._read()
 
     @work(thread=True, exclusive=True, group="log-status", exit_on_error=False)

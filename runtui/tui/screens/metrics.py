@@ -126,7 +126,9 @@ class MetricsScreen(OpaqueScreen[None]):
             store = self.runtui_app.store
             while not worker.is_cancelled:
                 started = time.monotonic()
-                if self.is_current or not known:  # a screen that is not visible does no work
+                # a screen that is not visible does no work (not `is_current`: Textual counts the screen just
+                # below the top one as current, so that stayed true under the help screen)
+                if self.app.screen is self or not known:
                     live = self._read_changes(store, known, envelopes, worker)
                     if not live:
                         return  # the run has ended: this read was its last
