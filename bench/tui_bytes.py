@@ -2,23 +2,31 @@
 
 Workload (issue 15): one submitted run logging 10 metric points a second and one log line a second. States:
 idle (a finished run selected, nothing changing) on the main screen, under `l` and under `m`; then the live run
-selected on the main screen, under `l` and under `m`. htop (1 s refresh) is measured the same way beside it.
-Also the TUI's CPU (user+sys of its process) over each live window.
+selected on the main screen, under `l` and under `m`. htop (1 s refresh) is measured the same way beside it
+(skipped, with the reason, when it is not installed). Also the TUI's CPU (user+sys of its process) over each
+window, and freshness: under `l`, seconds from the workload printing a line to the TUI sending it (from the
+timestamped capture); under `m`, seconds from `run.log` to the chart's "N points" counting it on screen
+(read with `capture-pane` every 50 ms, so up to ~50 ms late).
 
-    python -m bench.tui_bytes [--seconds 10] [--json out.json]
+    python -m bench.tui_bytes [--seconds 10] [--states idle,live] [--json out.json] [--keep]
 
+`--keep` keeps the captures: `tui-*.bytes` (what the TUI sent), `*.bytes.ts` ("time size" after each read of
+it: when each frame left), and the `*.offset`/`*.end` byte offsets of each measured window.
 The figures depend on the machine's load: say what else ran when quoting them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,19 +41,44 @@ import math, sys, time
 from runtui import Run
 run = Run.get_context()
 seconds = float(sys.argv[1])
+printed = open(sys.argv[2], "a") if len(sys.argv) > 2 else None  # when each log line was written (freshness)
+logged = open(sys.argv[3], "a") if len(sys.argv) > 3 else None  # when each point was logged
 start = time.time()
 step = 0
 while time.time() - start < seconds:
     run.log("loss", 1.0 / (1 + step * 0.01) + 0.05 * math.sin(step))
+    if logged is not None:
+        logged.write(f"{step} {time.time()}\\n")
+        logged.flush()
     if step % 10 == 0:
         print(f"step {step} loss {1.0 / (1 + step * 0.01):.4f}", flush=True)
+        if printed is not None:
+            printed.write(f"{step} {time.time()}\\n")
+            printed.flush()
     step += 1
     time.sleep(0.1)
+"""
+
+# pipe-pane's reader: the bytes to OUT, and "time offset" per read to OUT.ts (when each frame left the TUI)
+STAMPER = """\
+import os, sys, time
+out = open(sys.argv[1], "ab", buffering=0)
+ts = open(sys.argv[1] + ".ts", "a", buffering=1)
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    out.write(data)
+    ts.write(f"{time.time():.4f} {out.tell()}\\n")
 """
 
 
 def tmux(*args: str, check: bool = True) -> str:
     done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0 and "server exited unexpectedly" in done.stderr:
+        # the last session just closed and the server was on its way out: a new one starts on the retry
+        time.sleep(0.5)
+        done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=False)
     if check and done.returncode != 0:
         raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
@@ -73,7 +106,7 @@ class Pane:
             for arg in ("-e", f"{k}={v}")
         ]
         tmux("new-session", "-d", "-s", name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), *env_args, command)
-        tmux("pipe-pane", "-o", "-t", name, f"cat >> {out}")
+        tmux("pipe-pane", "-o", "-t", name, f"{sys.executable} -c '{STAMPER}' {out}")
 
     def keys(self, *keys: str) -> None:
         for key in keys:
@@ -130,6 +163,88 @@ def measure(pane: Pane, seconds: float, settle: float = 3.0, mark: str = "") -> 
     return (b1 - b0) / (t1 - t0), (c1 - c0) / (t1 - t0)
 
 
+def stamps(out: Path) -> list[tuple[float, int]]:
+    """(time, file size after that read) for every read the stamper made of `out`."""
+    ts = Path(str(out) + ".ts")
+    if not ts.exists():
+        return []
+    pairs = []
+    for line in ts.read_text().splitlines():
+        t, size = line.split()
+        pairs.append((float(t), int(size)))
+    return pairs
+
+
+def log_freshness(out: Path, printed: Path, start: int, end: int) -> dict[str, float] | None:
+    """Seconds from the workload printing a log line to the TUI sending it (median, max), for the lines that
+    reached the screen between byte offsets `start` and `end` of the capture."""
+    if not printed.exists():
+        return None
+    data = out.read_bytes()
+    reads = stamps(out)
+    opened = next((ts for ts, size in reads if size >= start), None)  # the window's start
+    if opened is None:
+        return None
+    delays = []
+    for line in printed.read_text().splitlines():
+        step, t = line.split()
+        if float(t) < opened:
+            continue  # printed before the window: it may have been on screen already
+        at = data.find(f"step {step} loss".encode(), start, end)
+        if at < 0:
+            continue
+        sent = next((ts for ts, size in reads if size > at), None)
+        if sent is not None:
+            delays.append(sent - float(t))
+    if not delays:
+        return None
+    delays.sort()
+    return {"median_s": round(delays[len(delays) // 2], 3), "max_s": round(delays[-1], 3), "lines": len(delays)}
+
+
+class PointsSeen(threading.Thread):
+    """Polls the pane's text (what the terminal shows) and notes when the first chart's "N points" first read
+    each N: the metrics view's freshness, seen the way a reader sees it."""
+
+    def __init__(self, pane: Pane) -> None:
+        super().__init__(daemon=True)
+        self.pane = pane
+        self.seen: list[tuple[float, int]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        last = -1
+        while not self.stop.wait(0.05):
+            match = re.search(r"(\d[\d,]*) points", self.pane.screen())
+            if match:
+                count = int(match.group(1).replace(",", ""))
+                if count != last:
+                    self.seen.append((time.time(), count))
+                    last = count
+
+
+def metric_freshness(seen: list[tuple[float, int]], logged: Path, out: Path, start: int) -> dict[str, float] | None:
+    """Seconds from `run.log` to the point being counted on screen (median, max), for points logged in the
+    window (from byte offset `start` of the capture)."""
+    if not logged.exists() or not seen:
+        return None
+    opened = next((ts for ts, size in stamps(out) if size >= start), None)
+    if opened is None:
+        return None
+    delays = []
+    for line in logged.read_text().splitlines():
+        step, t = int(line.split()[0]), float(line.split()[1])
+        if t < opened:
+            continue
+        shown = next((ts for ts, count in seen if count >= step + 1), None)
+        if shown is not None:
+            delays.append(shown - t)
+    if not delays:
+        return None
+    delays.sort()
+    return {"median_s": round(delays[len(delays) // 2], 3), "max_s": round(delays[-1], 3), "points": len(delays)}
+
+
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -148,19 +263,34 @@ def runtui(home: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def tui_states(home: Path, scratch: Path, seconds: float, live: bool) -> dict[str, dict[str, float]]:
+def tui_states(
+    home: Path, scratch: Path, seconds: float, live: bool, printed: Path | None = None, logged: Path | None = None
+) -> dict[str, dict[str, Any]]:
     """Start the TUI, select the newest run of the one experiment, measure main / `l` / `m`."""
     out = scratch / f"tui-{'live' if live else 'idle'}.bytes"
     pane = Pane(f"tui-{'live' if live else 'idle'}", f"{sys.executable} -m runtui", env_for(home), out)
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, Any]] = {}
     try:
         wait_for(lambda: "bench" in pane.screen(), "the TUI's first paint", timeout=180)
         time.sleep(1.0)
         pane.keys("Down")  # the experiment is open (the only one); the newest run is right below it
         for view, keys in (("main", ()), ("log (l)", ("l",)), ("metrics (m)", ("m",))):
             pane.keys(*keys)
+            watch = PointsSeen(pane) if live and logged is not None and view.startswith("metrics") else None
+            if watch is not None:
+                watch.start()
             rate, cpu = measure(pane, seconds, mark=view.split()[0])
             results[view] = {"bytes_per_s": round(rate, 1), "cpu_share": round(cpu, 4)}
+            if watch is not None and logged is not None:
+                watch.stop.set()
+                watch.join()
+                start = int((scratch / f"{pane.name}-metrics.offset").read_text())
+                results[view]["freshness"] = metric_freshness(watch.seen, logged, out, start)
+            if live and printed is not None and view.startswith("log"):
+                name = view.split()[0]
+                start = int((scratch / f"{pane.name}-{name}.offset").read_text())
+                end = int((scratch / f"{pane.name}-{name}.end").read_text())
+                results[view]["freshness"] = log_freshness(out, printed, start, end)
             if keys:
                 pane.keys("Escape")
     finally:
@@ -168,12 +298,20 @@ def tui_states(home: Path, scratch: Path, seconds: float, live: bool) -> dict[st
     return results
 
 
-def htop_idle(scratch: Path, seconds: float) -> dict[str, float] | None:
+def htop_idle(scratch: Path, seconds: float) -> dict[str, float] | str:
+    """htop (1 s refresh) measured the same way: the anchor beside runtui's figures. Skipped, with the reason,
+    when htop is missing or cannot start (the TUI's own figures still stand)."""
     if shutil.which("htop") is None:
-        return None
-    pane = Pane(
-        "htop", "htop -d 10", {"TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")}, scratch / "htop.bytes"
-    )
+        return "htop is not installed: not measured"
+    try:
+        pane = Pane(
+            "htop",
+            "htop -d 10",
+            {"TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")},
+            scratch / "htop.bytes",
+        )
+    except RuntimeError as exc:
+        return f"htop did not start: {exc}"
     try:
         time.sleep(1.0)
         rate, cpu = measure(pane, seconds)
@@ -187,6 +325,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measuring window")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the captured bytes (the folder is printed)")
+    parser.add_argument(
+        "--states", default="idle,live", help="which states to measure: idle, live or both (comma-separated)"
+    )
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         print("tmux is not installed: nothing measured", file=sys.stderr)
@@ -197,16 +338,23 @@ def main() -> int:
     src.mkdir()
     (src / "train.py").write_text(WORKLOAD, encoding="utf-8")
     report: dict[str, Any] = {"size": f"{SIZE[0]}x{SIZE[1]}", "load_before": os.getloadavg()}
+    run_id = ""
     try:
         finished = runtui(home, "submit", "--wait", str(src / "train.py"), "2")
-        report["idle"] = tui_states(home, scratch, args.seconds, live=False)
+        states = {state.strip() for state in args.states.split(",")}
+        if "idle" in states:
+            report["idle"] = tui_states(home, scratch, args.seconds, live=False)
         live_s = 3 * (args.seconds + 6) + 30
-        run_id = runtui(home, "submit", str(src / "train.py"), str(live_s))
-        report["live"] = tui_states(home, scratch, args.seconds, live=True)
+        printed, logged = scratch / "printed.txt", scratch / "logged.txt"
+        run_id = runtui(home, "submit", str(src / "train.py"), str(live_s), str(printed), str(logged))
+        if "live" in states:
+            report["live"] = tui_states(home, scratch, args.seconds, live=True, printed=printed, logged=logged)
         report["htop_idle"] = htop_idle(scratch, args.seconds)
         report["runs"] = {"finished": finished.splitlines()[0] if finished else "", "live": run_id}
-        runtui(home, "cancel", run_id)
     finally:
+        if run_id:  # the live run ends now, also when a measurement failed
+            with contextlib.suppress(Exception):
+                runtui(home, "cancel", run_id)
         tmux("kill-server", check=False)
         report["load_after"] = os.getloadavg()
     text = json.dumps(report, indent=2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
@@ -190,6 +190,56 @@ def sampled_series(store: Store, run_id: str, name: str, max_points: int) -> Met
         series.values.append(None if value is None else float(value))
         series.times.append(t)
     return series
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A scalar series in buckets of `width` consecutive steps (bucket k holds steps k*width .. k*width+width-1):
+    per bucket its first step, the mean, min and max of its values, and how many points it holds.
+
+    min and max are the data's own, so a chart drawn from them keeps every spike, whatever the bucket size.
+    """
+
+    run_id: str
+    name: str
+    width: int
+    steps: list[int] = field(default_factory=list)
+    means: list[float | None] = field(default_factory=list)
+    mins: list[float | None] = field(default_factory=list)
+    maxs: list[float | None] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+
+
+def sampled_envelope(store: Store, run_id: str, name: str, width: int, from_step: int = 0) -> Envelope:
+    """The buckets of a scalar series from the one holding `from_step` on (one grouped scan in the database).
+
+    A viewer that keeps `width` fixed can re-read only its last bucket and what came after it.
+    """
+    if width < 1:
+        raise ValueError("width must be at least 1")
+    out = Envelope(run_id, name, width)
+    step_c, value_c = point_t.c.step, point_t.c.value
+    with store.db.read() as conn:
+        summary = series_of(conn, run_id, name)
+        if summary is None or summary.kind != "scalar":
+            return out
+        bucket = step_c // width
+        where = point_t.c.series_id == summary.id
+        if from_step > 0:
+            where = and_(where, step_c >= (from_step // width) * width)
+        rows = conn.execute(
+            select(func.min(step_c), func.avg(value_c), func.min(value_c), func.max(value_c), func.count(value_c))
+            .where(where)
+            .group_by(bucket)
+            .order_by(bucket)
+        ).all()
+    for step, mean, lo, hi, n in rows:
+        out.steps.append(int(step))
+        out.means.append(None if mean is None else float(mean))
+        out.mins.append(None if lo is None else float(lo))
+        out.maxs.append(None if hi is None else float(hi))
+        out.counts.append(int(n))
+    return out
 
 
 def set_run_times(

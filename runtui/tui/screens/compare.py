@@ -3,6 +3,7 @@ and `/` to choose which metrics are charted (a substring of their names)."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -11,23 +12,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from runtui.terminal_text import strip_controls
 from runtui.tui.formatting import STATUS_GLYPH, is_system_metric, truncate
+from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.widgets.compare_chart import SERIES_CLASSES, CompareChart, CompareLegend
 
 if TYPE_CHECKING:
-    from runtui.store.records import MetricSeries, RunRecord
+    from runtui.store.overview import Envelope
+    from runtui.store.records import RunRecord
     from runtui.tui.app import RuntuiApp
 
 CHART_POINTS = 200
 MAX_RUNS = len(SERIES_CLASSES)
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(OpaqueScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("slash", "filter_metrics", "Which metrics"),
@@ -39,10 +41,11 @@ class CompareScreen(Screen[None]):
             self.names = names
 
     class SeriesLoaded(Message):
-        def __init__(self, run_id: str, series: MetricSeries) -> None:
+        def __init__(self, run_id: str, envelope: Envelope, last: float | None) -> None:
             super().__init__()
             self.run_id = run_id
-            self.series = series
+            self.envelope = envelope
+            self.last = last
 
     class Failed(Message):
         def __init__(self, error: str) -> None:
@@ -89,7 +92,7 @@ class CompareScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
     def _load(self) -> None:
-        from runtui.store.overview import sampled_series
+        from runtui.store.overview import sampled_envelope
 
         worker = get_current_worker()
         try:
@@ -107,8 +110,13 @@ class CompareScreen(Screen[None]):
                 for run_id in ids:
                     if worker.is_cancelled:
                         return
-                    if any(s.name == name for s in summaries.get(run_id, [])):
-                        self.post_message(self.SeriesLoaded(run_id, sampled_series(store, run_id, name, CHART_POINTS)))
+                    summary = next((s for s in summaries.get(run_id, []) if s.name == name), None)
+                    if summary is not None:
+                        # buckets keep their min and max: a spike in one run is drawn, and sets the shared range
+                        width = max(1, math.ceil((summary.last_step + 1) / CHART_POINTS))
+                        envelope = sampled_envelope(store, run_id, name, width)
+                        last = summary.last if isinstance(summary.last, (int, float)) else None
+                        self.post_message(self.SeriesLoaded(run_id, envelope, last))
         except Exception as exc:  # shown, never swallowed
             self.post_message(self.Failed(f"cannot read metrics: {exc}"))
 
@@ -124,13 +132,14 @@ class CompareScreen(Screen[None]):
         self._apply_filter()
 
     def on_compare_screen_series_loaded(self, message: CompareScreen.SeriesLoaded) -> None:
-        chart = self.charts.get(message.series.name)
+        env = message.envelope
+        chart = self.charts.get(env.name)
         if chart is not None:
-            chart.set_series(message.run_id, message.series.steps, message.series.values)
+            chart.set_series(message.run_id, env.steps, env.means, lows=env.mins, highs=env.maxs, last=message.last)
 
     def on_compare_screen_failed(self, message: CompareScreen.Failed) -> None:
         self.notify(message.error, severity="error", markup=False)
-        self._empty.update(Text(message.error, style="red"))
+        self._empty.update(Text(message.error, style="bold"))
 
     def action_filter_metrics(self) -> None:
         self._input.display = True

@@ -11,12 +11,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from runtui.terminal_text import strip_controls
 from runtui.tui.formatting import STATUS_GLYPH, status_style
+from runtui.tui.screens.opaque import OpaqueScreen
 from runtui.tui.widgets.log_view import LogPanel
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 STATUS_S = 2.0  # how often the status of a live run is re-read (the header says when its log ended)
 
 
-class LogScreen(Screen[None]):
+class LogScreen(OpaqueScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("l", "close", "Back", show=False),
@@ -64,7 +64,7 @@ class LogScreen(Screen[None]):
             self._status_timer = self.set_interval(STATUS_S, self._read_status)
 
     def _read_status(self) -> None:
-        if self.is_current:
+        if self.app.screen is self:  # not `is_current`: true under another screen too (Textual's rule)
             self._read()
 
     @work(thread=True, exclusive=True, group="log-status", exit_on_error=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -17,11 +17,11 @@ from textual.widget import Widget
 
 from runtui.terminal_text import strip_controls
 from runtui.tui.formatting import format_number, truncate
-from runtui.tui.widgets.chart import _DOTS, BRAILLE_BASE, _line
+from runtui.tui.widgets.chart import BRAILLE_BASE, plot_envelope
 
 SERIES_CLASSES = tuple(f"compare-chart--series-{i}" for i in range(6))
 
-Series = tuple[Sequence[float], Sequence[float | None]]
+Series = tuple[Sequence[Any], ...]  # (steps, values) or (steps, means, mins, maxs)
 
 SERIES_CSS = """
     WIDGET > .compare-chart--series-0 { color: $accent; }
@@ -37,42 +37,39 @@ def plot_many(
     series: Sequence[Series], width: int, height: int
 ) -> tuple[list[list[tuple[int, int]]], tuple[float, float], tuple[float, float]] | None:
     """Cells (dot bits, index of the curve that coloured it, -1 for none) for every curve on shared axes,
-    and the x and y ranges. None when no curve has a finite point."""
-    pts = [(x, y) for xs, ys in series for x, y in zip(xs, ys, strict=False) if y is not None and math.isfinite(y)]
-    if not pts or width < 1 or height < 1:
-        return None
-    x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
-    y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
-    if y1 == y0:
-        y0, y1 = y0 - 1, y1 + 1
-    if x1 == x0:
-        x1 = x0 + 1
-    pw, ph = width * 2, height * 4
-    cells = [[(0, -1)] * width for _ in range(height)]
-    for index, (xs, ys) in enumerate(series):
-        grid = [[0] * width for _ in range(height)]
+    and the x and y ranges. None when no curve has a finite point.
 
-        def dot(px: int, py: int, grid: list[list[int]] = grid) -> None:
-            grid[py // 4][px // 2] |= _DOTS[px % 2][py % 4]
-
-        prev: tuple[int, int] | None = None
-        for x, y in zip(xs, ys, strict=False):
-            if y is None or not math.isfinite(y):
-                prev = None
+    A curve is (steps, values) or (steps, bucket means, bucket mins, bucket maxs): with the bucket ranges each
+    pixel column is filled from its lowest to its highest point, so a spike in one run stays visible and the
+    shared y range is the data's own, not the bucket means'."""
+    curves = [(c[0], c[1], c[2], c[3]) if len(c) == 4 else (c[0], c[1], c[1], c[1]) for c in series]
+    xs_all: list[float] = []
+    lows: list[float] = []
+    highs: list[float] = []
+    for xs, means, lo, hi in curves:
+        for x, m, a, b in zip(xs, means, lo, hi, strict=False):
+            if m is None or not math.isfinite(m):
                 continue
-            cur = (round((x - x0) / (x1 - x0) * (pw - 1)), round((y1 - y) / (y1 - y0) * (ph - 1)))
-            if prev is not None:
-                _line(prev, cur, dot)
-            else:
-                dot(*cur)
-            prev = cur
-        for r in range(height):
-            for c in range(width):
-                bits = grid[r][c]
-                if bits:
+            xs_all.append(x)
+            lows.append(a if a is not None and math.isfinite(a) else m)
+            highs.append(b if b is not None and math.isfinite(b) else m)
+    if not xs_all or width < 1 or height < 1:
+        return None
+    x_range, y_range = (min(xs_all), max(xs_all)), (min(lows), max(highs))
+    cells = [[(0, -1)] * width for _ in range(height)]
+    drawn_ranges = (x_range, y_range)
+    for index, (xs, means, lo, hi) in enumerate(curves):
+        drawn = plot_envelope(xs, means, lo, hi, width, height, x_range=x_range, y_range=y_range)
+        if drawn is None:
+            continue
+        rows, xr, yr, _ = drawn
+        drawn_ranges = (xr, yr)
+        for r, row in enumerate(rows):
+            for c, char in enumerate(row):
+                if char != " ":
                     old_bits, _ = cells[r][c]
-                    cells[r][c] = (old_bits | bits, index)
-    return cells, (x0, x1), (y0, y1)
+                    cells[r][c] = (old_bits | (ord(char) - BRAILLE_BASE), index)
+    return cells, drawn_ranges[0], drawn_ranges[1]
 
 
 class CompareChart(Widget):
@@ -95,14 +92,29 @@ class CompareChart(Widget):
         self.metric = metric
         self.runs = list(runs)  # run ids in legend order
         self.series: dict[str, Series] = {}
+        self.lasts: dict[str, float | None] = {}  # each run's last logged value (the data's, not a bucket's)
         self.border_title = Text(truncate(strip_controls(metric), 60))
         self.can_focus = True
 
-    def set_series(self, run_id: str, steps: Sequence[float], values: Sequence[float | None]) -> None:
-        new = (list(steps), list(values))
-        if self.series.get(run_id) == new:
+    def set_series(
+        self,
+        run_id: str,
+        steps: Sequence[float],
+        values: Sequence[float | None],
+        *,
+        lows: Sequence[float | None] | None = None,
+        highs: Sequence[float | None] | None = None,
+        last: float | None = None,
+    ) -> None:
+        """One run's curve: `values` over `steps`, with each bucket's `lows`/`highs` when down-sampled, and the
+        run's `last` logged value for the header."""
+        new: Series = (list(steps), list(values))
+        if lows is not None and highs is not None:
+            new = (list(steps), list(values), list(lows), list(highs))
+        if self.series.get(run_id) == new and self.lasts.get(run_id) == last:
             return  # nothing changed: no repaint
         self.series[run_id] = new
+        self.lasts[run_id] = last
         self.refresh()
 
     def series_style(self, index: int) -> Style:
@@ -114,11 +126,14 @@ class CompareChart(Widget):
         if not ordered:
             return Text("loading…", style="dim")
         header = Text(no_wrap=True, overflow="ellipsis")
-        for i, (_, ys) in ordered:
-            finite = [v for v in ys if v is not None and math.isfinite(v)]
-            if finite:
+        for i, curve in ordered:
+            finite = [v for v in curve[1] if v is not None and math.isfinite(v)]
+            last = self.lasts.get(self.runs[i])
+            if last is None and finite:
+                last = finite[-1]
+            if last is not None:
                 header.append("━ ", style=self.series_style(i))
-                header.append(format_number(finite[-1]) + "  ")
+                header.append(format_number(last) + "  ")
         drawn = plot_many([s for _, s in ordered], max(1, width - 10), max(1, height - 2))
         out = Text(no_wrap=True, overflow="crop", end="")
         out.append_text(header)

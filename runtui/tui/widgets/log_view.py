@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.containers import Vertical
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -41,7 +41,6 @@ MAX_LINES = 20_000  # lines kept in memory per view; older ones drop off the top
 BATCH_S = 0.25  # after showing new output, wait this long before showing more
 POLL_S = 0.1  # how often the tail looks for new output when no file event woke it
 MATCH_STYLE = Style(reverse=True, bold=True)
-CURRENT_MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
 
 
 class LogView(ScrollView, can_focus=True):
@@ -56,10 +55,14 @@ class LogView(ScrollView, can_focus=True):
         Binding("o", "other_file", "Other log", show=False),
     ]
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"log-view--current-match"}
+    """The search match `n`/`N` moved to (other matches are shown reversed)."""
+
     DEFAULT_CSS = """
     LogView {
         background: $surface;
     }
+    LogView > .log-view--current-match { color: $text; background: $warning; text-style: bold; }
     """
 
     class SearchRequested(Message):
@@ -92,6 +95,7 @@ class LogView(ScrollView, can_focus=True):
         self._current_match: int | None = None  # absolute line number of the current match
         self._search_re: re.Pattern[str] | None = None
         self._was_following = True
+        self._follow_floor = 0  # virtual height while following: the last line plus the room left below it
 
     # ------------------------------------------------------------------ content
 
@@ -134,6 +138,7 @@ class LogView(ScrollView, can_focus=True):
         self._width = 0
         self._cache.clear()
         self._current_match = None
+        self._follow_floor = 0
         self.virtual_size = Size(0, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.anchor()
@@ -142,6 +147,7 @@ class LogView(ScrollView, can_focus=True):
     def append_chunk(self, chunk: TailChunk) -> None:
         """Add what the tail read; keep following if we were at the bottom."""
         follow = self.following or chunk.reset
+        old_count, old_lines, old_dropped = self.line_count, len(self.lines), self.dropped
         if chunk.reset:
             self.lines = []
             self.dropped = 0
@@ -172,18 +178,60 @@ class LogView(ScrollView, can_focus=True):
         for line in lines[-200:]:
             self._width = max(self._width, min(len(line), 4000))
         self._width = max(self._width, min(len(self.partial), 4000))
+        # Lines narrower than the view never change the virtual width (a change means a layout and a repaint).
+        self._width = max(self._width, self.size.width - self.styles.scrollbar_size_vertical)
         height = self.scrollable_content_region.height
-        scrolls = follow and not chunk.reset and self.following and self.line_count > height > 0
-        self.virtual_size = Size(self._width, self.line_count)
-        if scrolls:
-            # Scroll to the new end now, in the same frame as the size change: left to the anchor (a callback
-            # after the next refresh), every appended batch was sent twice (bench/tui_bytes.py's capture).
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        if follow and self.following and height > 0:
+            if chunk.reset or self.dropped != old_dropped:  # every row moved: repaint them all
+                self._follow_floor = old_count = old_lines = 0
+            self._follow_append(old_count, old_lines, height)
         else:
-            self.refresh()
+            self._follow_floor = 0
+            if chunk.reset or self.dropped != old_dropped or old_count == 0:
+                self.virtual_size = Size(self._width, self.line_count)
+                self.refresh()
+            else:
+                # The reader scrolled up: the rows on screen did not change. Setting `virtual_size` the usual
+                # way repaints the whole view (a layout refresh marks all of it dirty: ~3 kB a line); set it
+                # quietly and ask for the layout with only the changed rows dirty (usually none are on screen),
+                # the scrollbar redraws itself.
+                first = min(old_lines, old_count)
+                rows = Region(0, first - int(self.scroll_y), max(self._width, self.size.width), self.line_count - first)
+                self.set_reactive(LogView.virtual_size, Size(self._width, self.line_count))
+                self.refresh(rows, layout=True)
         if follow and not self.following:
             self.anchor()  # a new file starts followed
         self._check_following()
+
+    def _follow_append(self, old_count: int, old_lines: int, height: int) -> None:
+        """Show appended lines while following, repainting as few rows as possible (bytes on the wire).
+
+        Scrolling by one line changes every row on screen, and Textual cannot ask the terminal to scroll, so a
+        log that scrolled per line cost a full repaint per line (about 3.5 kB at 80x24). Instead the view
+        *jump-scrolls*: new lines fill the empty rows below the last one, each costing one row, and when the
+        view is full it jumps so the newest line sits mid-view, leaving half a view of room: one full repaint
+        per half-view of output. The room is virtual blank lines below the end (`_follow_floor`), so the
+        virtual size, the scrollbar and the anchor do not change between jumps.
+        """
+        count = self.line_count
+        floor = max(self._follow_floor, height)
+        if count <= floor:
+            self._follow_floor = floor
+            self.virtual_size = Size(self._width, floor)  # unchanged unless a wider line arrived
+            # rows from the old partial line (rewritten or completed) to the new end
+            first = min(old_lines, old_count)
+            self.refresh_lines(first, max(1, count - first))
+            return
+        # A repaint of every row (a new file, lines dropped from the top) fills the view to the bottom, as a
+        # finished log should look; a jump while following leaves half a view of room.
+        room = 0 if old_count == 0 else height // 2
+        top = max(0, count - (height - room))
+        self._follow_floor = top + height
+        self.virtual_size = Size(self._width, self._follow_floor)
+        # in the same frame as the size change: left to the anchor (a callback after the next refresh), every
+        # jump was sent twice (bench/tui_bytes.py's capture)
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.refresh()
 
     @property
     def has_older(self) -> bool:
@@ -255,14 +303,20 @@ class LogView(ScrollView, can_focus=True):
         if strip is None:
             text = to_text(raw)
             if self._search_re is not None:
-                style = CURRENT_MATCH_STYLE if absolute == self._current_match else MATCH_STYLE
+                style = (
+                    self.get_component_rich_style("log-view--current-match")
+                    if absolute == self._current_match
+                    else MATCH_STYLE
+                )
                 for m in self._search_re.finditer(text.plain):
                     text.stylize(style, m.start(), m.end())
             segments = list(text.render(self.app.console))
             strip = Strip(segments).simplify()
             if not is_partial:
                 self._cache[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style).apply_style(self.rich_style)
+        # simplify(): the text and the padding after it share a style, so they go out as one run (one SGR
+        # sequence less per row on the wire)
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style).apply_style(self.rich_style).simplify()
 
     # ------------------------------------------------------------------ search
 
@@ -311,6 +365,10 @@ class LogView(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()  # a theme change recolours the cached lines
 
 
 class LogPanel(Vertical):
