@@ -122,3 +122,24 @@ async def test_an_idle_log_screen_sends_nothing_while_the_main_screen_below_chan
         log_screen.panel.view.refresh()  # the view's own repaints still go out
         await pilot.pause(0.2)
         assert wire.bytes > 0
+
+
+async def test_a_line_wider_than_the_view_does_not_hide_the_first_line() -> None:
+    """A progress bar wider than the view brings the horizontal scrollbar: the room kept below the last line must
+    shrink with it, or the anchor scrolls by one row and the log's first line is hidden (seen with tqdm at
+    80x24 in `runtui demo`)."""
+    app = OneLog()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogView)
+        view.append_chunk(TailChunk(lines=["training resnet18"], reset=True))
+        await wait_until(pilot, lambda: "training resnet18" in screen_text(pilot), "the first line")
+        bar = "epoch 1/4:  26%|" + "█" * 40 + "| 32/120 [00:16<00:44,  2.00it/s, loss=1.986]"
+        for _ in range(3):
+            view.append_chunk(TailChunk(lines=[], partial=bar))
+            await _settle(pilot)
+        view.append_chunk(TailChunk(lines=[bar], partial="epoch 2/4:   1%|"))
+        await _settle(pilot)
+        await pilot.pause(0.2)
+        text = screen_text(pilot)
+        assert "training resnet18" in text, "the first line scrolled out of a view with rows to spare"
+        assert view.scroll_y == 0 and view.following

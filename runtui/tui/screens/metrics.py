@@ -212,7 +212,7 @@ class MetricsScreen(OpaqueScreen[None]):
         chart.set_series(
             env.steps,
             env.means,
-            f"{s.count:,} points",
+            f"{s.count:,} point{'' if s.count == 1 else 's'}",
             figures=(last, s.min, s.max),
             lows=env.mins,
             highs=env.maxs,

@@ -96,6 +96,7 @@ class LogView(ScrollView, can_focus=True):
         self._search_re: re.Pattern[str] | None = None
         self._was_following = True
         self._follow_floor = 0  # virtual height while following: the last line plus the room left below it
+        self._follow_height = 0  # the view's height when the room was set
 
     # ------------------------------------------------------------------ content
 
@@ -181,6 +182,15 @@ class LogView(ScrollView, can_focus=True):
         # Lines narrower than the view never change the virtual width (a change means a layout and a repaint).
         self._width = max(self._width, self.size.width - self.styles.scrollbar_size_vertical)
         height = self.scrollable_content_region.height
+        if (
+            not self.show_horizontal_scrollbar
+            and self.styles.overflow_x in ("auto", "scroll")
+            and self._width > self.scrollable_content_region.width
+        ):
+            # A line wider than the view brings the horizontal scrollbar at the next layout: one row less. Without
+            # this the room below the last line was one row too tall, the anchor scrolled by one and the log's
+            # first line was hidden under a view with rows to spare (seen on a tqdm line at 80x24).
+            height -= self.styles.scrollbar_size_horizontal
         if follow and self.following and height > 0:
             if chunk.reset or self.dropped != old_dropped:  # every row moved: repaint them all
                 self._follow_floor = old_count = old_lines = 0
@@ -214,6 +224,11 @@ class LogView(ScrollView, can_focus=True):
         virtual size, the scrollbar and the anchor do not change between jumps.
         """
         count = self.line_count
+        if self._follow_floor and height != self._follow_height:
+            # the view grew or shrank since the room was set (a horizontal scrollbar came or went): keep the same
+            # top, or the anchor scrolls by the difference
+            self._follow_floor += height - self._follow_height
+        self._follow_height = height
         floor = max(self._follow_floor, height)
         if count <= floor:
             self._follow_floor = floor
