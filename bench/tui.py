@@ -359,7 +359,11 @@ def bench_tui(ctx: Context) -> list[Row]:
     )
 
     names, steps = (20, 5_000) if ctx.quick else (20, 50_000)
-    m = metrics_first_chart(scratch, names, steps)
+    try:
+        m = metrics_first_chart(scratch, names, steps)
+    except Exception as exc:  # one probe that no longer fits the view must not hide the rows above
+        rows.append(_row("tui_metrics", None, "error", None, f"{type(exc).__name__}: {exc}"))
+        return rows
     rows.append(
         _row(
             "tui_metrics",

@@ -53,18 +53,18 @@ class PaintProbe:
     paints the widget, so this is the moment the data is on the (headless) screen.
     """
 
-    def __init__(self, widget_class: type, ready: Callable[[Any], bool]) -> None:
+    def __init__(self, widget_class: type, ready: Callable[[Any], bool], method: str = "render_lines") -> None:
         self.at: float | None = None
-        original = widget_class.render_lines  # type: ignore[attr-defined]
+        original = getattr(widget_class, method)
         probe = self
 
-        def render_lines(widget: Any, crop: Any) -> Any:
-            strips = original(widget, crop)
+        def wrapped(widget: Any, *args: Any) -> Any:
+            out = original(widget, *args)
             if probe.at is None and ready(widget):
                 probe.at = time.perf_counter()
-            return strips
+            return out
 
-        widget_class.render_lines = render_lines  # type: ignore[attr-defined]
+        setattr(widget_class, method, wrapped)
 
     async def wait(self, timeout: float = 60.0) -> float:
         await until(lambda: self.at is not None, timeout, step=0.001)
@@ -203,7 +203,8 @@ async def metrics(home: str, run_id: str) -> None:
     from runtui.tui.screens.metrics import MetricsScreen
     from runtui.tui.widgets.chart import LineChart
 
-    probe = PaintProbe(LineChart, lambda chart: bool(chart.values))
+    # The chart paints through `render()` (its cells diffed in `set_series`), not through a line API.
+    probe = PaintProbe(LineChart, lambda chart: bool(chart.values), method="render")
     app = make_app(home, live=False)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: (s := main_screen(app)) is not None and s.loaded)
