@@ -121,7 +121,10 @@ def make_runs(home: Path, specs: Sequence[dict[str, Any]], store_url: str | None
 
 _HOLD_RUN = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    # Ctrl-C as in a terminal, also when the suite runs under `nohup ... &`: its children inherit SIGINT ignored,
+    # and then a cancel truthfully reports that the process ignores SIGINT instead of stopping it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from runtui import Experiment, Workspace
     ws = Workspace(path=sys.argv[1])
     run = Experiment(ws, sys.argv[2]).start_logging(display_name="held")
