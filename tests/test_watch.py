@@ -188,3 +188,19 @@ def test_importing_watch_does_not_import_watchfiles() -> None:
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_sqlite_file_of_reads_urls_as_sqlalchemy_does() -> None:
+    from sqlalchemy.engine import make_url
+
+    from runtui.watch import sqlite_file_of
+
+    for url in (
+        "sqlite:////abs/dir/runtui.db",
+        "sqlite:///relative/runtui.db",
+        "sqlite:////abs/dir/runtui.db?mode=ro",
+        "sqlite:////abs/with%20space/runtui.db",
+        "sqlite:///:memory:",
+    ):
+        db = make_url(url).database
+        assert sqlite_file_of(url) == (Path(db) if db and db != ":memory:" else None), url

@@ -15,7 +15,6 @@ from typing import Any, ClassVar, TypeVar
 from sqlalchemy import Text, bindparam, cast, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from runtui.status import RunStatus
 from runtui.store import schema
 from runtui.store.engine import get_engine, is_sqlite, translate_errors, with_retry
 from runtui.store.models import (
@@ -31,7 +30,7 @@ from runtui.store.models import (
     series_table,
     tag_table,
 )
-from runtui.store.records import RunRecord, decode_arguments
+from runtui.store.records import RUN_FIELDS
 
 T = TypeVar("T")
 
@@ -48,32 +47,7 @@ meta_t = meta_table
 log_t = log_table
 model_t = model_table
 
-RUN_COLUMNS = [
-    run_t.c.id,
-    run_t.c.experiment,
-    run_t.c.parent_id,
-    run_t.c.display_name,
-    run_t.c.kind,
-    run_t.c.status,
-    run_t.c.created_at,
-    run_t.c.started_at,
-    run_t.c.ended_at,
-    run_t.c.host,
-    run_t.c.user,
-    run_t.c.pid,
-    run_t.c.pid_create_time,
-    run_t.c.owner_pid,
-    run_t.c.owner_create_time,
-    run_t.c.script,
-    run_t.c.arguments,
-    run_t.c.exit_code,
-    run_t.c.error,
-    run_t.c.heartbeat_at,
-    run_t.c.revision,
-    run_t.c.description,
-    run_t.c.number,
-    run_t.c.snapshot_id,
-]
+RUN_COLUMNS = [run_t.c[name] for name in RUN_FIELDS]
 STATUS_AT = 5
 STARTED_AT = 7
 
@@ -86,49 +60,9 @@ IN_CHUNK = 500  # keep IN (...) lists under SQLite's variable limit
 CHANGES_CHANNEL = "runtui_changes"
 
 
-def run_record(row: Any) -> RunRecord:
-    """A RunRecord from a row of RUN_COLUMNS."""
-    return RunRecord(
-        id=row[0],
-        experiment=row[1],
-        parent_id=row[2],
-        display_name=row[3],
-        kind=row[4],
-        status=RunStatus(row[5]),
-        created_at=row[6],
-        started_at=row[7],
-        ended_at=row[8],
-        host=row[9],
-        user=row[10],
-        pid=row[11],
-        pid_create_time=row[12],
-        owner_pid=row[13],
-        owner_create_time=row[14],
-        script=row[15],
-        arguments=decode_arguments(row[16]),
-        exit_code=row[17],
-        error=row[18],
-        heartbeat_at=row[19],
-        revision=row[20],
-        description=row[21],
-        number=row[22],
-        snapshot_id=row[23],
-    )
-
-
 def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def decode_special_float(text: str | None) -> float | None:
-    """NaN and infinities, stored as text on SQLite (which turns a NaN REAL into NULL)."""
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def dialect_insert(conn_or_sqlite: Connection | bool, table: Any) -> Any:

@@ -15,7 +15,6 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Generator, Iterator
-from pathlib import Path
 from typing import Any
 
 from runtui.status import LIVE_VALUES
@@ -35,20 +34,13 @@ Piece = tuple[list[tuple[Any, ...]], dict[str, str], dict[str, Headline]]
 
 def open_read_only(path: str) -> tuple[sqlite3.Connection, str] | None:
     """A read-only connection and the summary table's name, or None when this path cannot serve the store."""
-    file = Path(path)
-    if not file.is_file():
+    from runtui.store.peek import connect_read_only
+
+    opened = connect_read_only(path, BUSY_TIMEOUT_MS)
+    if opened is None:
         return None
-    try:
-        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-    except sqlite3.Error:
-        return None
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = conn.execute("SELECT schema_version FROM store_meta").fetchone()
-    except sqlite3.Error:
-        conn.close()
-        return None
-    table = SUMMARY_TABLE.get(version[0]) if version else None
+    conn, version = opened
+    table = SUMMARY_TABLE.get(version)
     if table is None:
         conn.close()
         return None

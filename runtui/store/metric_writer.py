@@ -72,8 +72,13 @@ class MetricWriter:
                 self._descriptions[(point[0], point[1])] = description
             self._buf.append(point)
             self._queued += 1
-            if len(self._buf) > self.max_buffered:
-                self._drop_oldest_locked(len(self._buf) - self.max_buffered)
+            size = len(self._buf)
+            if size > self.max_buffered:
+                self._drop_oldest_locked(size - self.max_buffered)
+        if size >= CHUNK and not self._wake.is_set():
+            # A full transaction's worth is waiting: write it now rather than at the next tick, so a fast
+            # training loop's points go in while it runs (the store's work overlaps the logging).
+            self._wake.set()
         if self._thread is None:
             self._start()
 
@@ -84,8 +89,11 @@ class MetricWriter:
                 self._refuse_locked([])
             self._buf.extend(points)
             self._queued += len(points)
-            if len(self._buf) > self.max_buffered:
-                self._drop_oldest_locked(len(self._buf) - self.max_buffered)
+            size = len(self._buf)
+            if size > self.max_buffered:
+                self._drop_oldest_locked(size - self.max_buffered)
+        if size >= CHUNK and not self._wake.is_set():
+            self._wake.set()
         if self._thread is None:
             self._start()
 

@@ -21,34 +21,14 @@ from runtui.status import LIVE_VALUES, RunStatus
 from runtui.store.db import (
     RUN_COLUMNS,
     chunks,
-    decode_special_float,
     experiment_t,
     point_t,
-    run_record,
     run_t,
     series_t,
 )
 from runtui.store.metrics import decode_value, series_of
-from runtui.store.records import MetricSeries, RunRecord
+from runtui.store.records import ExperimentCounts, MetricSeries, RunPage, RunRecord, decode_special_float, run_record
 from runtui.store.store import Store
-
-
-@dataclass(frozen=True, slots=True)
-class ExperimentCounts:
-    """How many runs an experiment holds, and how many of them are live (not finished)."""
-
-    name: str
-    total: int
-    live: int
-    created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class RunPage:
-    """One page of runs under an experiment or a parent run, newest first."""
-
-    runs: list[RunRecord]
-    more: bool  # True when older runs remain after this page
 
 
 def experiment_counts(store: Store, names: Sequence[str] | None = None) -> dict[str, ExperimentCounts]:

@@ -137,6 +137,94 @@ class MetricWriteResult:
     refused: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ExperimentCounts:
+    """How many runs an experiment holds, and how many of them are live (not finished)."""
+
+    name: str
+    total: int
+    live: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    """One page of runs under an experiment or a parent run, newest first."""
+
+    runs: list[RunRecord]
+    more: bool  # True when older runs remain after this page
+
+
+# The run table's columns in the order `run_record` reads them (the store's Core selects and the plain sqlite3
+# reads of `runtui.store.peek` both select these).
+RUN_FIELDS = (
+    "id",
+    "experiment",
+    "parent_id",
+    "display_name",
+    "kind",
+    "status",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "host",
+    "user",
+    "pid",
+    "pid_create_time",
+    "owner_pid",
+    "owner_create_time",
+    "script",
+    "arguments",
+    "exit_code",
+    "error",
+    "heartbeat_at",
+    "revision",
+    "description",
+    "number",
+    "snapshot_id",
+)
+
+
+def run_record(row: Any) -> RunRecord:
+    """A RunRecord from a row of `RUN_FIELDS`."""
+    return RunRecord(
+        id=row[0],
+        experiment=row[1],
+        parent_id=row[2],
+        display_name=row[3],
+        kind=row[4],
+        status=RunStatus(row[5]),
+        created_at=row[6],
+        started_at=row[7],
+        ended_at=row[8],
+        host=row[9],
+        user=row[10],
+        pid=row[11],
+        pid_create_time=row[12],
+        owner_pid=row[13],
+        owner_create_time=row[14],
+        script=row[15],
+        arguments=decode_arguments(row[16]),
+        exit_code=row[17],
+        error=row[18],
+        heartbeat_at=row[19],
+        revision=row[20],
+        description=row[21],
+        number=row[22],
+        snapshot_id=row[23],
+    )
+
+
+def decode_special_float(text: str | None) -> float | None:
+    """NaN and infinities, stored as text on SQLite (which turns a NaN REAL into NULL)."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def decode_arguments(raw: str | None) -> tuple[str, ...]:
     if not raw:
         return ()

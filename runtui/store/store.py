@@ -34,12 +34,10 @@ from runtui.store.db import (
     artifact_t,
     bump,
     chunks,
-    decode_special_float,
     dialect_insert,
     experiment_t,
     meta_t,
     prop_t,
-    run_record,
     run_t,
     tag_t,
 )
@@ -54,6 +52,8 @@ from runtui.store.records import (
     MetricWriteResult,
     ModelRecord,
     RunRecord,
+    decode_special_float,
+    run_record,
 )
 
 T = TypeVar("T")

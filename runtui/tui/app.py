@@ -72,6 +72,10 @@ class RuntuiApp(App[None]):
             return self._store
 
     @property
+    def store_opened(self) -> bool:
+        return self._store is not None
+
+    @property
     def store(self) -> Store:
         return self._store if self._store is not None else self.open_store()
 

@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
 
     from runtui.store import Store
-    from runtui.store.overview import ExperimentCounts
-    from runtui.store.records import MetricSummary, RunRecord
+    from runtui.store.peek import Peek
+    from runtui.store.records import ExperimentCounts, MetricSummary, RunRecord
 
 LIVE_STATUSES: tuple[RunStatus, ...] = tuple(s for s in RunStatus if s not in TERMINAL)
 PAGE_SIZE = 500  # runs per experiment (or parent) loaded at once; "more" loads the next page
+FIRST_PAINT_PAGES = 20  # pages read for the first paint at most (more open nodes load after it)
 MATCH_LIMIT = 2000  # runs shown at most for a filter
 SPARK_POINTS = 48
 SPARK_METRICS = 12
@@ -72,6 +73,7 @@ class Overview:
     revision: int
     experiments: dict[str, ExperimentCounts]
     archived: set[str] = field(default_factory=set)  # which of `experiments` are archived (shown on request)
+    pages: dict[str, Page] = field(default_factory=dict)  # first pages read with the overview (the first paint)
 
 
 @dataclass
@@ -149,6 +151,41 @@ def read_overview(store: Store, view: ViewFilter | None = None) -> Overview:
     if view is None or not view.archived:
         counts = {name: c for name, c in counts.items() if name not in archived}
     return Overview(revision, counts, archived & set(counts))
+
+
+def peek_first_paint(peek: Peek, open_keys: Sequence[str] | None, auto_expand: int) -> Overview:
+    """The first paint's overview through plain sqlite3 reads (no store layer), with the first page of each
+    experiment or run the tree will open: `open_keys` (the last session's), or else the `auto_expand`
+    experiments with the most live runs (one experiment alone is opened). Same answers as `read_overview` and
+    `read_page` (see `runtui.store.peek`)."""
+    revision = peek.revision()
+    counts = peek.experiment_counts()
+    hidden = peek.archived()
+    counts = {name: c for name, c in counts.items() if name not in hidden}
+    overview = Overview(revision, counts, set())
+    keys = list(open_keys) if open_keys is not None else first_open_keys(counts, auto_expand)
+    for key in keys[:FIRST_PAINT_PAGES]:
+        kind, _, name = key.partition(":")
+        if kind == "exp" and name in counts:
+            page = peek.run_page(experiment=name, limit=PAGE_SIZE)
+        elif kind == "run":
+            page = peek.run_page(parent_id=name, limit=PAGE_SIZE)
+        else:
+            continue
+        ids = [r.id for r in page.runs]
+        heads, kids = peek.headlines(ids), peek.child_counts(ids)
+        infos = [RunInfo(r, heads.get(r.id), kids.get(r.id, 0)) for r in page.runs]
+        overview.pages[key] = Page(key, infos, page.more, revision)
+    return overview
+
+
+def first_open_keys(experiments: dict[str, ExperimentCounts], auto_expand: int) -> list[str]:
+    """What the tree opens in a session with no saved state: the experiments with the most live runs, or the
+    only experiment."""
+    if len(experiments) == 1:
+        return ["exp:" + name for name in experiments]
+    live = sorted((c for c in experiments.values() if c.live), key=lambda c: -c.live)
+    return ["exp:" + c.name for c in live[:auto_expand]]
 
 
 def read_page(

@@ -29,7 +29,17 @@ from runtui.errors import FilterSyntaxError, RuntuiError
 from runtui.status import RunStatus
 from runtui.terminal_text import strip_controls
 from runtui.tui import actions, keymap
-from runtui.tui.data import FeedBatch, Matches, Overview, ViewFilter, read_feed, read_matches, read_overview
+from runtui.tui.data import (
+    FeedBatch,
+    Matches,
+    Overview,
+    ViewFilter,
+    first_open_keys,
+    peek_first_paint,
+    read_feed,
+    read_matches,
+    read_overview,
+)
 from runtui.tui.feed import FeedFollower
 from runtui.tui.palette import RuntuiCommands
 from runtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -178,6 +188,11 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="tree-reload", exit_on_error=False)
     def _start(self) -> None:
+        first = self._peek_first_paint()
+        if first is not None:
+            # The store layer (SQLAlchemy, SQLModel: about half a second) loads after this first paint.
+            self.post_message(self.Loaded(first, ViewFilter()))
+            return
         try:
             self.runtui_app.open_store()
             overview = read_overview(self.runtui_app.store, self.view)
@@ -185,6 +200,28 @@ class MainScreen(Screen[None]):
             self.post_message(self.Problem(f"cannot open the store: {exc}"))
             return
         self.post_message(self.Loaded(overview, ViewFilter()))
+
+    def _peek_first_paint(self) -> Overview | None:
+        """The first paint read with plain sqlite3 (a SQLite store at the known schema), or None."""
+        from runtui.store.peek import open_peek
+
+        peek = open_peek(self.runtui_app.config.store_url)
+        if peek is None:
+            return None
+        try:
+            saved = self.runtui_app.saved.open_keys
+            return peek_first_paint(peek, sorted(saved) if saved is not None else None, AUTO_EXPAND)
+        except Exception:  # e.g. a store being migrated right now: the store layer knows what to do
+            return None
+        finally:
+            peek.close()
+
+    @work(thread=True, exclusive=True, group="store-open", exit_on_error=False)
+    def _open_store_after_paint(self) -> None:
+        try:
+            self.runtui_app.open_store()
+        except Exception as exc:
+            self.post_message(self.Problem(f"cannot open the store: {exc}"))
 
     @work(thread=True, exclusive=True, group="tree-reload", exit_on_error=False)
     def _reload(self, view: ViewFilter, generation: int) -> None:
@@ -208,16 +245,15 @@ class MainScreen(Screen[None]):
             self.run_tree.open_keys = set(saved.open_keys)  # what was open when the last session ended
         if isinstance(result, Overview):
             self._experiment_total = len(result.experiments)
-            live = sorted((c for c in result.experiments.values() if c.live), key=lambda c: -c.live)
-            expand = [c.name for c in live[:AUTO_EXPAND]]
-            if len(result.experiments) == 1:
-                expand = list(result.experiments)
-            self.run_tree.show_overview(result.experiments, expand, result.archived)
+            expand = [key.removeprefix("exp:") for key in first_open_keys(result.experiments, AUTO_EXPAND)]
+            self.run_tree.show_overview(result.experiments, expand, result.archived, result.pages)
             self._set_empty(not result.experiments)
         else:
             self.run_tree.show_matches(message.view, result)
             self._set_empty(False)
         self.loaded = True
+        if first and self.runtui_app.store_opened is False:
+            self.call_after_refresh(self._open_store_after_paint)
         self._rewind(result.revision)
         self._update_status()
         if first and self.runtui_app.live:

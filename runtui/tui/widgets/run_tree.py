@@ -38,8 +38,7 @@ from runtui.tui.theme import component_classes, ink_of, status_ink
 from runtui.tui.widgets.cell_lines import changed_spans
 
 if TYPE_CHECKING:
-    from runtui.store.overview import ExperimentCounts
-    from runtui.store.records import RunRecord
+    from runtui.store.records import ExperimentCounts, RunRecord
     from runtui.tui.app import RuntuiApp
 
 
@@ -173,6 +172,7 @@ class RunTree(Tree[NodeData]):
         # the next rebuild (the filter cleared, `a` again) returns to it unless the reader moved meanwhile.
         self._wanted: tuple[str | None, NodeData | None, str | None] | None = None
         self._reveal_chain: list[str] = []  # runs to open on the way to a pending run (a palette jump)
+        self._prefetched: dict[str, Page] = {}  # first pages read with the overview, taken when opened
         self.marked: dict[str, RunRecord] = {}  # runs marked (`x`) for comparing, in marking order
         # What each node's line looked like when last painted (its line number, horizontal scroll, strip): a
         # live update repaints only the cells that differ from it (see `_repaint`).
@@ -219,10 +219,16 @@ class RunTree(Tree[NodeData]):
     # ------------------------------------------------------------------ building
 
     def show_overview(
-        self, experiments: dict[str, ExperimentCounts], expand: list[str], archived: set[str] | None = None
+        self,
+        experiments: dict[str, ExperimentCounts],
+        expand: list[str],
+        archived: set[str] | None = None,
+        pages: dict[str, Page] | None = None,
     ) -> None:
         """Lazy mode: one collapsed line per experiment. The first time, `expand` are opened (and loaded);
-        afterwards the experiments and runs the reader had open are. `archived` are marked so."""
+        afterwards the experiments and runs the reader had open are. `archived` are marked so. `pages` were
+        read with the overview: a node opened now shows its page without another read."""
+        self._prefetched = dict(pages or {})
         self._rebuild(lambda: self._build_overview(experiments, expand, archived or set()))
 
     def _build_overview(self, experiments: dict[str, ExperimentCounts], expand: list[str], archived: set[str]) -> None:
@@ -516,11 +522,18 @@ class RunTree(Tree[NodeData]):
         if isinstance(data, ExperimentEntry) and not data.loaded and not data.loading:
             data.loading = True
             self._placeholder(node)
-            self._load(f"exp:{data.name}", None)
+            self._load_first(f"exp:{data.name}")
         elif isinstance(data, RunEntry) and not data.loaded and not data.loading and node.allow_expand:
             data.loading = True
             self._placeholder(node)
-            self._load(f"run:{data.run.id}", None)
+            self._load_first(f"run:{data.run.id}")
+
+    def _load_first(self, key: str) -> None:
+        page = self._prefetched.pop(key, None)
+        if page is not None:
+            self.post_message(self.PageLoaded(page))
+        else:
+            self._load(key, None)
 
     def _placeholder(self, node: Node) -> None:
         # Children are read when a node is first opened; until then it shows this line.
