@@ -9,6 +9,7 @@ line is out after the first piece. Only plain reads; a store at a schema version
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import re
@@ -174,23 +175,31 @@ def json_chunks(
     everything: bool,
     limit: int,
     now: float,
+    split: tuple[tuple[float, str], bool] | None = None,
 ) -> Generator[str, None, None]:
     """The listing of `pieces` as JSON lines (the bytes `runtui.cli.commands.listing.encode_pieces` writes), in
     text blocks ready for one write each: the first block small (the first line out at once), then `PIECE` runs
     per block. SQLite builds each line; Python only formats two numbers per run and escapes non-ASCII text
-    (`\\u00e9`, as `ensure_ascii` does) in the blocks that have any."""
+    (`\\u00e9`, as `ensure_ascii` does) in the blocks that have any. `split` ((created_at, id), older) keeps
+    an `everything` listing to the runs after that key in listing order (older) or up to it."""
     live = ", ".join(f"'{v}'" for v in LIVE_VALUES)
     order = "ORDER BY run.created_at DESC, run.id DESC"
     exp_cond = "WHERE run.experiment = :experiment" if experiment is not None else ""
     if everything:
         where = exp_cond
+        if split is not None:
+            older = "run.created_at < :sc OR (run.created_at = :sc AND run.id < :si)"
+            side = older if split[1] else f"NOT ({older})"
+            where = f"{where} AND ({side})" if where else f"WHERE ({side})"
     else:
         newest = f"SELECT run.id FROM run {exp_cond} {order} LIMIT :limit"
         where = f"WHERE (run.id IN ({newest}) OR run.status IN ({live}))"
         where += " AND run.experiment = :experiment" if experiment is not None else ""
     from runtui.formatting import iso_text as iso
 
-    params = {"experiment": experiment, "limit": limit, "now": now}
+    params: dict[str, Any] = {"experiment": experiment, "limit": limit, "now": now}
+    if split is not None:
+        params["sc"], params["si"] = split[0]
     cursor = conn.execute(_line_sql(summary_table, where, order), params)
     rows = cursor.fetchmany(FIRST_PIECE)
     if not rows:
@@ -248,3 +257,100 @@ def _block(rows: list[tuple[Any, ...]], iso: Callable[[float], str]) -> str:
         ]
     )
     return block if block.isascii() and "\x7f" not in block else _NON_ASCII.sub(_escape, block)
+
+
+# ---------------------------------------------------------------- a whole-store listing on two processes
+
+PARALLEL_MIN_RUNS = 20_000  # below this a second process costs more than it saves
+SPOOL_READ = 1 << 20
+
+
+def parallel_json_chunks(
+    path: str, summary_table: str, *, experiment: str | None, now: float
+) -> Generator[str, None, None] | None:
+    """`json_chunks` of a whole big store (`runtui ls --all --json`) on two processes: None when it would not
+    pay (one CPU, no `fork`, a small store, threads already running) and the caller lists serially.
+
+    SQLite builds each line and Python formats its times; both need the GIL once per row, so a reader thread
+    cannot overlap them and one process is bound to one core. Here a forked child lists the older half into
+    an unnamed temporary file while this process lists and writes the newer half (its first line goes out at
+    once), then copies the child's half out. Each half is one consistent read; the two halves are two reads
+    a few milliseconds apart (a run changing status between them shows the state its half read). A child
+    that fails is replaced by listing its half here; one left behind (the consumer stopped) is killed."""
+    import os
+    import tempfile
+
+    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        return None
+    opened = open_read_only(path)
+    if opened is None:
+        return None
+    conn, _ = opened
+    try:
+        cond, args = ("WHERE experiment = ?", [experiment]) if experiment is not None else ("", [])
+        total = conn.execute(f"SELECT count(*) FROM run {cond}", args).fetchall()[0][0]
+        if total < PARALLEL_MIN_RUNS:
+            return None
+        order = "ORDER BY created_at DESC, id DESC"
+        key = conn.execute(f"SELECT created_at, id FROM run {cond} {order} LIMIT 1 OFFSET ?", [*args, total // 2])
+        split = key.fetchall()[0]
+    finally:
+        conn.close()  # nothing of SQLite's is open across the fork
+    return _two_halves(path, summary_table, (split[0], split[1]), experiment, now, tempfile.TemporaryFile())
+
+
+def _two_halves(
+    path: str, summary_table: str, split: tuple[float, str], experiment: str | None, now: float, spool: Any
+) -> Generator[str, None, None]:
+    import os
+    import signal
+
+    def half(older: bool) -> Iterator[str]:
+        opened = open_read_only(path)
+        if opened is None:
+            raise sqlite3.OperationalError(f"cannot read {path}")
+        conn, _ = opened
+        try:
+            yield from json_chunks(
+                conn, summary_table, experiment=experiment, everything=True, limit=0, now=now, split=(split, older)
+            )
+        finally:
+            conn.close()
+
+    sys_flush()
+    pid = os.fork()
+    if pid == 0:  # the child: the older half into the spool, then out without running the parent's cleanups
+        code = 1
+        try:
+            for block in half(True):
+                spool.write(block.encode())
+            spool.flush()
+            code = 0
+        finally:
+            os._exit(code)
+    reaped = False
+    try:
+        yield from half(False)
+        _, status = os.waitpid(pid, 0)
+        reaped = True
+        if os.waitstatus_to_exitcode(status) != 0:
+            yield from half(True)  # the child failed: list its half here
+            return
+        spool.seek(0)
+        while chunk := spool.read(SPOOL_READ):
+            yield chunk.decode()
+    finally:
+        if not reaped:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        spool.close()
+
+
+def sys_flush() -> None:
+    """Flush Python's own buffers, so that the forked child does not write them a second time."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()

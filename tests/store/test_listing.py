@@ -97,3 +97,65 @@ def test_a_reader_that_stops_early_ends_the_listing_thread(tmp_path: Path) -> No
     next(gen)  # the reader thread is running now
     gen.close()
     assert not [t for t in threading.enumerate() if t.name == "runtui-listing"]
+
+
+PARALLEL_CHILD = """
+import json, os, sys, time
+import psutil
+from runtui.store import listing
+
+db, table, now = sys.argv[1], sys.argv[2], float(sys.argv[3])
+listing.PARALLEL_MIN_RUNS = 10  # the test store is small
+out = {}
+for experiment in (None, "sweep"):
+    opened = listing.open_read_only(db)
+    serial = "".join(listing.json_chunks(*opened, experiment=experiment, everything=True, limit=0, now=now))
+    opened[0].close()
+    both = listing.parallel_json_chunks(db, table, experiment=experiment, now=now)
+    out[str(experiment)] = {"forked": both is not None, "same": both is not None and "".join(both) == serial,
+                            "lines": serial.count("\\n")}
+
+# A child that fails: its half is listed here instead, nothing lost or doubled.
+parent, real = os.getpid(), listing.open_read_only
+listing.open_read_only = lambda path: real(path) if os.getpid() == parent else None
+opened = real(db)
+serial = "".join(listing.json_chunks(*opened, experiment=None, everything=True, limit=0, now=now))
+out["fallback_same"] = "".join(listing.parallel_json_chunks(db, table, experiment=None, now=now)) == serial
+listing.open_read_only = real
+
+# A consumer that stops after the first block (`ls --json | head`): the child is killed and reaped.
+gen = listing.parallel_json_chunks(db, table, experiment=None, now=now)
+next(gen)
+had_child = bool(psutil.Process().children())
+gen.close()
+out["stopped"] = had_child and not psutil.Process().children()
+print(json.dumps(out))
+"""
+
+
+def test_two_process_listing_is_the_serial_listing(tmp_path: Path) -> None:
+    """`ls --all --json` of a big store lists its older half in a forked child: the same bytes, in order; a
+    failing child's half is listed by the parent; a child is never left behind. Run in a fresh interpreter
+    (the fork path stays off in a process that already runs threads, as this test process may)."""
+    import subprocess
+    import sys
+
+    if not hasattr(__import__("os"), "fork"):
+        pytest.skip("no fork on this platform: the listing stays serial")
+    db = tmp_path / "runtui.db"
+    _store(db)
+    opened = open_read_only(str(db))
+    assert opened is not None
+    opened[0].close()
+    proc = subprocess.run(
+        [sys.executable, "-c", PARALLEL_CHILD, str(db), opened[1], str(time.time())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["None"] == {"forked": True, "same": True, "lines": FIRST_PIECE * 2 + 7}
+    assert out["sweep"]["forked"] and out["sweep"]["same"] and out["sweep"]["lines"] > 10
+    assert out["fallback_same"] is True
+    assert out["stopped"] is True

@@ -103,7 +103,7 @@ def _fast_json(cfg: WorkspaceConfig, args: argparse.Namespace, now: float) -> It
     if (args.filter is not None and args.filter.strip()) or not url.startswith("sqlite:///"):
         return None
     path = url.removeprefix("sqlite:///").split("?", 1)[0]
-    from runtui.store.listing import json_chunks, open_read_only
+    from runtui.store.listing import json_chunks, open_read_only, parallel_json_chunks
 
     opened = open_read_only(path)
     if opened is None:
@@ -119,6 +119,11 @@ def _fast_json(cfg: WorkspaceConfig, args: argparse.Namespace, now: float) -> It
         from runtui.store import open_store
 
         finalize_vanished(open_store(cfg.store_url))
+    if args.all:
+        both = parallel_json_chunks(path, summary, experiment=args.experiment, now=now)
+        if both is not None:
+            conn.close()
+            return both
     return json_chunks(conn, summary, experiment=args.experiment, everything=args.all, limit=args.limit, now=now)
 
 
