@@ -61,6 +61,20 @@ def experiment_counts(store: Store, names: Sequence[str] | None = None) -> dict[
     }
 
 
+def archived_names(store: Store, names: Sequence[str] | None = None) -> set[str]:
+    """Which experiments (all, or of `names`) are archived: names only, so that a viewer's refresh costs what
+    the change holds, not what the store holds."""
+    stmt = select(experiment_t.c.name).where(experiment_t.c.archived_at.is_not(None))
+    out: set[str] = set()
+    with store.db.read() as conn:
+        if names is None:
+            out.update(conn.execute(stmt).scalars())
+        else:
+            for chunk in chunks(list(dict.fromkeys(names))):
+                out.update(conn.execute(stmt.where(experiment_t.c.name.in_(chunk))).scalars())
+    return out
+
+
 def run_page(
     store: Store,
     *,

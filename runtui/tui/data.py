@@ -125,9 +125,12 @@ class RunDetails:
 FILES_HEAD = 3  # files named in the details (the count says how many there are)
 
 
-def archived_experiments(store: Store) -> set[str]:
-    """Names of the archived experiments (hidden from the tree unless asked, as `runtui ls` does)."""
-    return {e.name for e in store.list_experiments(include_archived=True) if e.archived_at is not None}
+def archived_experiments(store: Store, names: Sequence[str] | None = None) -> set[str]:
+    """Names of the archived experiments (all, or of `names`): hidden from the tree unless asked, as `runtui ls`
+    does."""
+    from runtui.store.overview import archived_names
+
+    return archived_names(store, names)
 
 
 def _infos(store: Store, runs: Sequence[RunRecord]) -> list[RunInfo]:
@@ -240,7 +243,7 @@ def read_feed(store: Store, since: int, view: ViewFilter, generation: int) -> Fe
     else:
         batch.experiments = experiment_counts(store, sorted({r.experiment for r in changes.runs}))
     if batch.experiments and not view.archived:
-        hidden = archived_experiments(store)  # a change in an archived experiment does not bring it back
+        hidden = archived_experiments(store, list(batch.experiments))  # a change there does not bring it back
         batch.experiments = {n: c for n, c in batch.experiments.items() if n not in hidden}
     return batch
 
