@@ -555,11 +555,12 @@ def register_store_watcher(scheme: str, factory: StoreWatcherFactory) -> None:
 
 def sqlite_file_of(url: str) -> Path | None:
     """The database file of a `sqlite:///...` URL (None for in-memory databases)."""
-    if url.startswith("sqlite:///") and "%" not in url:
-        # The common plain URL, read without SQLAlchemy: the TUI starts this watcher before its first paint,
-        # when the store layer is not imported yet (see runtui.store.peek).
-        db: str | None = url.removeprefix("sqlite:///").split("?", 1)[0]
-    else:
+    from runtui.store.peek import sqlite_path
+
+    # The common plain URL is read without SQLAlchemy: the TUI starts this watcher before its first paint,
+    # when the store layer is not imported yet (see runtui.store.peek).
+    db = sqlite_path(url)
+    if db is None:
         from sqlalchemy.engine import make_url
 
         db = make_url(url).database

@@ -99,10 +99,11 @@ def _fast_json(cfg: WorkspaceConfig, args: argparse.Namespace, now: float) -> It
     """The JSON listing straight from a SQLite store with `sqlite3` (no SQLAlchemy, no SDK import), in blocks
     ready to write, or None when this store needs the store layer (PostgreSQL, a store to migrate, a filter
     expression)."""
-    url = cfg.store_url
-    if (args.filter is not None and args.filter.strip()) or not url.startswith("sqlite:///"):
+    from runtui.store.peek import sqlite_path
+
+    path = sqlite_path(cfg.store_url)
+    if (args.filter is not None and args.filter.strip()) or path is None:
         return None
-    path = url.removeprefix("sqlite:///").split("?", 1)[0]
     from runtui.store.listing import json_chunks, open_read_only, parallel_json_chunks
 
     opened = open_read_only(path)

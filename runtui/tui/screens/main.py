@@ -252,7 +252,7 @@ class MainScreen(Screen[None]):
             self.run_tree.show_matches(message.view, result)
             self._set_empty(False)
         self.loaded = True
-        if first and self.runtui_app.store_opened is False:
+        if first and not self.runtui_app.store_opened:
             self.call_after_refresh(self._open_store_after_paint)
         self._rewind(result.revision)
         self._update_status()
