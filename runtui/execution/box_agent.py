@@ -441,12 +441,17 @@ class Agent:
                     _log(f"reading {len(ids)} run statuses failed: {exc}")
                     records = None
                 if records is not None:
-                    current = {r.id: r.status.value for r in records}
-                    self.ending = frozenset(r for r, status in current.items() if status in ENDING)
+                    current = self.note_statuses(records)
                     for c in clients:
                         changed = {r: current[r] for r in list(c.runs) if r in current and c.sent.get(r) != current[r]}
                         if changed and c.send(("push", changed)):
                             c.sent.update(changed)
+
+    def note_statuses(self, records: list[Any]) -> dict[str, str]:
+        """Take in a read of the watched runs' records: their statuses by run, and which runs are ending."""
+        current = {r.id: r.status.value for r in records}
+        self.ending = frozenset(r for r, status in current.items() if status in ENDING)
+        return current
 
     def _serve_client(self, client: _Client) -> None:
         try:
