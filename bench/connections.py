@@ -78,7 +78,8 @@ def private_schema(url: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
 
     schema = "conn_bench_" + secrets.token_hex(4)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    # pre-ping: the bench's pg_terminate_backend also cuts this idle connection, and the DROP must still run
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in url else "?"
@@ -463,7 +464,7 @@ def many_boxes(bench: Bench, hosts_n: int, total: int, cancels: int = 0) -> dict
             if any(k in s for s in bench.cancel_steps)
         }
         print(f"cross-host cancel steps: {result['cancel_steps']}", flush=True)
-        print(f"cross-host cancel: {result['cancel']}", flush=True)
+        print(f"cross-host cancel: {result['cancel']} (load average {result['load_at_cancel']})", flush=True)
         return result
     finally:
         bench.stop_everything()
