@@ -78,7 +78,8 @@ def private_schema(url: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
 
     schema = "conn_bench_" + secrets.token_hex(4)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    # pre-ping: the bench's pg_terminate_backend also cuts this idle connection, and the DROP must still run
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in url else "?"
@@ -283,10 +284,12 @@ class Bench:
 
         out: list[float] = []
         self.cancel_phases: list[tuple[float, float, float]] = []  # request written, script gone, Canceled
+        self.cancel_steps: list[dict[str, float]] = []
         for run_id in run_ids:
             other = hosts[(hosts.index(self.runs[run_id]) + 1) % len(hosts)] if len(hosts) > 1 else self.viewer
             viewer = Workspace._from(self.ws(other))
             script = self.store.get_run(run_id).pid
+            wall = time.time()
             started = time.monotonic()
             Run.get(viewer, run_id).cancel(wait=False)
             requested = time.monotonic() - started
@@ -299,7 +302,35 @@ class Bench:
             _wait(canceled, 60, f"{run_id} Canceled", 0.01)
             out.append(time.monotonic() - started)
             self.cancel_phases.append((round(requested, 3), round(gone, 3), round(out[-1], 3)))
+            self.cancel_steps.append(self._steps(run_id, wall, requested, out[-1]))
         return out
+
+    def _steps(self, run_id: str, wall: float, requested: float, total: float) -> dict[str, float]:
+        """Where one cancel's time went, from the supervisor's log (millisecond stamps, this machine's clock):
+        write (the canceler's CancelRequested), notice (until the supervisor acts on it: NOTIFY, the agent's
+        status read and push, the supervisor's loop), stop (SIGTERM until the tree is gone: the script's flush
+        and exit), record (the final writes: log copy, child runs, Canceled), observe (the bench seeing it)."""
+        from runtui.execution.spec import SUPERVISOR_LOG
+
+        log = self.ws(self.runs[run_id]).run_dir(run_id) / SUPERVISOR_LOG
+        steps: dict[str, float] = {"write": requested}
+        with suppress(OSError, RuntimeError):
+            # The supervisor logs "recorded Canceled" just after the write the bench saw: wait for the line.
+            def logged() -> str:
+                text = log.read_text()
+                return text if "recorded Canceled" in text else ""
+
+            text = _wait(logged, 5, "the log line")
+            seen = re.search(r"^(\S+ \S+) supervisor\[\d+\]: canceling", text, re.M)
+            gone = re.search(r"tree gone after ([\d.]+) s", text)
+            recorded = re.search(r"recorded Canceled ([\d.]+) s", text)
+            if seen and gone and recorded:
+                at = time.mktime(time.strptime(seen.group(1)[:19], "%Y-%m-%d %H:%M:%S")) + float(seen.group(1)[19:])
+                steps["notice"] = at - wall - requested
+                steps["stop"] = float(gone.group(1))
+                steps["record"] = float(recorded.group(1)) - steps["stop"]
+                steps["observe"] = total - (at - wall) - float(recorded.group(1))
+        return {k: round(v, 3) for k, v in steps.items()}
 
     def stop_everything(self) -> None:
         import psutil
@@ -426,7 +457,14 @@ def many_boxes(bench: Bench, hosts_n: int, total: int, cancels: int = 0) -> dict
         result["cancel"] = stats(latencies)
         slow = [p for p in bench.cancel_phases if p[2] > 1.0]
         result["cancel_over_1s_phases"] = slow  # (request written, script gone, Canceled), seconds
-        print(f"cross-host cancel: {result['cancel']}", flush=True)
+        names = ("write", "notice", "stop", "record", "observe")
+        result["cancel_steps"] = {
+            k: stats([s[k] for s in bench.cancel_steps if k in s])
+            for k in names
+            if any(k in s for s in bench.cancel_steps)
+        }
+        print(f"cross-host cancel steps: {result['cancel_steps']}", flush=True)
+        print(f"cross-host cancel: {result['cancel']} (load average {result['load_at_cancel']})", flush=True)
         return result
     finally:
         bench.stop_everything()

@@ -67,6 +67,9 @@ CALL_RETRY_S = 60.0  # how long the agent retries a call whose connection droppe
 BEAT_COALESCE_S = 0.2  # heartbeats that arrive within this window go out in one UPDATE
 STATUS_POLL_S = 2.0  # the agent reads its runs' statuses at least this often, even without a notification
 STATUS_COALESCE_S = 0.1  # at most ~10 status reads a second per box, however busy the change feed is
+# Statuses of a run on its way out: its last log chunks and metric batches (the supervisor's final log copy, the
+# script's flush on SIGTERM) go ahead of the box's bulk copies, since a cancel waits for them before Canceled.
+ENDING = frozenset({"CancelRequested", "Canceled", "Completed", "Failed"})
 # A supervisor's calls on the way to acting on a status (cancel): before log copies and sampled metrics.
 STATUS_PATH_CALLS = frozenset({"get_run", "get_runs_by_id", "set_status", "set_statuses", "update_run", "descendants"})
 SUPERVISOR_STATUS_POLL_S = 10.0  # a supervisor linked to an agent re-reads on its own only this rarely
@@ -249,9 +252,11 @@ class _Combiner:
     def _write(self, group: list[tuple[Any, list[Any]]]) -> None:
         self.requests += len(group)
         items = [item for item, _ in group]
+        ending = self.agent.ending
+        level = 1 if ending and any(self._runs(item) & ending for item in items) else 2
         try:
             self.transactions += 1
-            results = self.agent.call(lambda s: self._merged(s, items), level=2)
+            results = self.agent.call(lambda s: self._merged(s, items), level=level)
         except Exception as exc:
             if len(group) == 1 or _is_connection_error(exc):
                 for _, slot in group:
@@ -268,6 +273,10 @@ class _Combiner:
     def _size(self, item: Any) -> int:
         raise NotImplementedError
 
+    def _runs(self, item: Any) -> set[str]:
+        """The runs a request writes to (to give the requests of ending runs their turn first)."""
+        raise NotImplementedError
+
     def _merged(self, store: Store, items: list[Any]) -> list[Any]:
         """One store call for all `items`; one result per item."""
         raise NotImplementedError
@@ -278,6 +287,9 @@ class _MetricMerger(_Combiner):
 
     def _size(self, item: Any) -> int:
         return len(item[0])
+
+    def _runs(self, item: Any) -> set[str]:
+        return {p[0] for p in item[0]}
 
     def _merged(self, store: Store, items: list[Any]) -> list[Any]:
         from runtui.store.records import MetricWriteResult
@@ -304,6 +316,9 @@ class _LogMerger(_Combiner):
     def _size(self, item: Any) -> int:
         return len(item[1])
 
+    def _runs(self, item: Any) -> set[str]:
+        return {item[0]}
+
     def _merged(self, store: Store, items: list[Any]) -> list[Any]:
         return store.append_logs(items)
 
@@ -329,6 +344,8 @@ class Agent:
         self.calls = 0
         self._metrics = _MetricMerger(self)
         self._logs = _LogMerger(self)
+        # Watched runs last read in an ending status (replaced whole, read without a lock by the combiners).
+        self.ending: frozenset[str] = frozenset()
 
     # -- the store, on one connection
 
@@ -403,11 +420,17 @@ class Agent:
 
     def _statuses(self) -> None:
         """Read every watched run's status once per change (or STATUS_POLL_S) and push the changes."""
+        last_read = -STATUS_COALESCE_S
         while not self._stop.is_set():
             self._status_wake.wait(STATUS_POLL_S)
+            # A rate limit, not a pause after every read: a change after a quiet spell is read at once (a cancel
+            # on a box whose feed is calm), and a busy feed still costs at most one read per STATUS_COALESCE_S.
+            if (gap := last_read + STATUS_COALESCE_S - time.monotonic()) > 0 and self._stop.wait(gap):
+                return
             self._status_wake.clear()
             if self._stop.is_set():
                 return
+            last_read = time.monotonic()
             with self._lock:
                 clients = list(self._clients)
             ids = sorted({r for c in clients for r in c.runs})
@@ -418,12 +441,17 @@ class Agent:
                     _log(f"reading {len(ids)} run statuses failed: {exc}")
                     records = None
                 if records is not None:
-                    current = {r.id: r.status.value for r in records}
+                    current = self.note_statuses(records)
                     for c in clients:
                         changed = {r: current[r] for r in list(c.runs) if r in current and c.sent.get(r) != current[r]}
                         if changed and c.send(("push", changed)):
                             c.sent.update(changed)
-            self._stop.wait(STATUS_COALESCE_S)
+
+    def note_statuses(self, records: list[Any]) -> dict[str, str]:
+        """Take in a read of the watched runs' records: their statuses by run, and which runs are ending."""
+        current = {r.id: r.status.value for r in records}
+        self.ending = frozenset(r for r, status in current.items() if status in ENDING)
+        return current
 
     def _serve_client(self, client: _Client) -> None:
         try:
@@ -914,6 +942,11 @@ def _make_agent_watcher(link: AgentLink, run_id: str) -> Watcher:
         """Wakes the supervisor when the agent pushes a new status of its run, or when the agent goes away."""
 
         status_poll_s = SUPERVISOR_STATUS_POLL_S
+
+        def pushed_status(self) -> str | None:
+            """The run's status as the agent last pushed it (read at the database moments ago): the supervisor
+            acts on a pushed cancel without reading it back through the agent (one round trip less)."""
+            return link.statuses.get(run_id)
 
         def start(self) -> Watcher:
             self.mode = "agent"

@@ -171,3 +171,55 @@ def test_a_submitted_scripts_metric_batches_go_through_the_agent(
     assert json.loads(line.removeprefix("agent batches ")) >= 5  # each flush was a batch, sent through the agent
     [series] = store.get_series(rec.id, ["loss"])
     assert list(series.values) == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def _until(predicate: Any, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)  # the polling period of this wait
+
+
+def test_an_ending_runs_last_copies_go_before_the_boxs_bulk_copies(url: str) -> None:
+    """A cancel waits for the script's last metric flush and the supervisor's last log chunk before Canceled: those
+    of a run the agent has read as CancelRequested take the second level, ahead of other runs' bulk copies queued
+    earlier. Before: every copy waited at the bulk level (the waiter count at level 1 never rose)."""
+    from runtui.execution.box_agent import Agent
+
+    store = open_store(url)
+    store.create_runs([NewRun(id=r, experiment="prio", status=RunStatus.RUNNING) for r in ("bulk", "ending")])
+    store.set_status("ending", RunStatus.CANCEL_REQUESTED)
+    agent = Agent(url, "prio-" + secrets.token_hex(3), idle_s=1.0)
+    order: list[str] = []
+
+    class Recording:  # the agent's real store, with the order of its calls written down
+        def __getattr__(self, name: str) -> Any:
+            order.append(name)
+            return getattr(store, name)
+
+    agent._store = Recording()  # type: ignore[assignment]
+    agent.note_statuses(store.get_runs_by_id(["bulk", "ending"]))  # what the agent's status thread does
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(_store: Any) -> None:
+        holding.set()
+        release.wait(60)
+
+    holder = threading.Thread(target=agent.call, args=(hold,), daemon=True)
+    holder.start()
+    assert holding.wait(60)  # the connection is busy: everything below queues
+    bulk = threading.Thread(target=agent._logs.submit, args=(("bulk", "a line\n", 0, "output"),), daemon=True)
+    bulk.start()
+    _until(lambda: agent._waiting[2] == 1, "the bulk log copy to queue")
+    point = ("ending", "loss", 0, 1.0, None, "scalar", time.time())
+    last = threading.Thread(target=agent._metrics.submit, args=(([point], {}),), daemon=True)
+    last.start()
+    try:
+        _until(lambda: agent._waiting[1] == 1, "the ending run's flush to queue ahead of bulk copies", timeout=10)
+    finally:
+        release.set()
+        for t in (holder, bulk, last):
+            t.join(60)
+    assert order.index("write_metric_batch") < order.index("append_logs")
+    assert store.count_points("ending") == 1
