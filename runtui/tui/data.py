@@ -105,6 +105,7 @@ class FeedBatch:
     experiments: dict[str, ExperimentCounts] = field(default_factory=dict)
     matches: set[str] | None = None  # with a filter: which of `runs` match it
     generation: int = 0  # the filter generation `matches` was computed for
+    archived: set[str] = field(default_factory=set)  # experiments archived meanwhile, to drop from a view without them
 
 
 @dataclass
@@ -189,6 +190,8 @@ def read_feed(store: Store, since: int, view: ViewFilter, generation: int) -> Fe
     if changes.revision == since:
         return None
     batch = FeedBatch(since, changes.revision, generation=generation)
+    if not view.archived:  # e.g. `runtui experiment archive X` in another terminal: X leaves the tree at once
+        batch.archived = {e.name for e in changes.experiments if e.archived_at is not None}
     if not changes.runs:
         # an experiment created, or a write that touched no run: refresh the experiment list cheaply
         batch.experiments = experiment_counts(store) if not view.active else {}

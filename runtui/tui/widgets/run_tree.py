@@ -595,6 +595,8 @@ class RunTree(Tree[NodeData]):
     def apply_feed(self, batch: FeedBatch, generation: int) -> None:
         """Update in place: relabel known runs, insert new ones where they belong, refresh counts."""
         matches = batch.matches if batch.generation == generation else None
+        for name in batch.archived:
+            self._drop_experiment(name)
         for info in batch.runs:
             node = self._runs.get(info.run.id)
             if node is not None:
@@ -699,6 +701,25 @@ class RunTree(Tree[NodeData]):
                 self._runs.pop(n.data.run.id, None)
         node.remove()
         return True
+
+    def _drop_experiment(self, name: str) -> None:
+        """An experiment archived elsewhere leaves the view; a cursor inside it moves to the nearest row, and the
+        reader is told (the details must never keep showing a run the tree no longer has)."""
+        node = self._experiments.pop(name, None)
+        if node is None:
+            return
+        inside = node is self.cursor_node or any(n is self.cursor_node for n in _descendants(node))
+        line = node.line
+        for n in _descendants(node):
+            if isinstance(n.data, RunEntry):
+                self._runs.pop(n.data.run.id, None)
+        node.remove()
+        if inside:
+            self.get_node_at_line(0)  # lays out the lines left
+            target = self.get_node_at_line(max(0, min(line, self.last_line)))
+            if target is not None:
+                self.move_cursor(target)
+            self._announce(f"experiment {name} was archived; selected the nearest row")
 
     def _recount_filtered(self) -> None:
         for exp in self._experiments.values():
