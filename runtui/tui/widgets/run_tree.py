@@ -88,7 +88,9 @@ Node = TreeNode[NodeData]
 NAME_MIN = 8  # cells a run's name keeps before anything else on its line
 METRIC_NAME_MAX = 10  # cells of the headline metric's name at most
 VALUE_W = 6  # cells the headline value is given at least (four significant digits: 0.4136)
-VALUE_REPAINT_S = 0.5  # a run's headline value is repainted at most twice a second (bytes on the wire)
+# A run's headline value is repainted at most once a second (bytes on the wire, and CPU: each repaint is a
+# compositor pass); a live run's line is repainted by the 1 s tick anyway, which takes a held value along.
+VALUE_REPAINT_S = 1.0
 
 
 def _sort_key(run: RunRecord) -> tuple[float, str]:
@@ -737,12 +739,13 @@ class RunTree(Tree[NodeData]):
         for node in list(self.visible_nodes()):
             data = node.data
             if isinstance(data, RunEntry) and data.run.status.is_live:
+                self._values_due.pop(node.id, None)  # this paint shows its newest value too
                 self._repaint(node)
 
     def _repaint_value(self, node: Node) -> None:
         """Repaint a run whose headline value changed, at most every VALUE_REPAINT_S: the first change after
         a quiet spell at once, later ones together at the end of the interval (a run logging 100 points a
-        second redraws its value twice a second, not 100 times; statuses never wait for this)."""
+        second redraws its value once a second, not 100 times; statuses never wait for this)."""
         self._values_due[node.id] = node
         wait = self._values_painted + VALUE_REPAINT_S - time.monotonic()
         if wait <= 0:
