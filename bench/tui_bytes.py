@@ -109,7 +109,11 @@ class Pane:
             if k in ("RUNTUI_HOME", "PYTHONPATH", "TERM", "PATH")
             for arg in ("-e", f"{k}={v}")
         ]
-        tmux("new-session", "-d", "-s", name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), *env_args, command)
+        # -c REPO: `python -m runtui` imports from its working folder first (an editable install of another
+        # checkout would otherwise be what gets measured)
+        tmux(
+            "new-session", "-d", "-c", str(REPO), "-s", name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), *env_args, command
+        )
         tmux("pipe-pane", "-o", "-t", name, f"{sys.executable} -c '{STAMPER}' {out}")
 
     def keys(self, *keys: str) -> None:
