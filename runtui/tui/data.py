@@ -204,7 +204,10 @@ def read_feed(store: Store, since: int, view: ViewFilter, generation: int) -> Fe
         ids = [r.id for r in changes.runs]
         batch.matches = {r.id for r in matching_runs(store, view.where, statuses=view.statuses, run_ids=ids)}
     else:
-        batch.experiments = experiment_counts(store, sorted({r.experiment for r in changes.runs}))
+        # the changed runs' experiments, and any re-activated meanwhile (runs of others logging in the same
+        # batch must not keep it out of the tree)
+        names = {r.experiment for r in changes.runs} | {e.name for e in changes.experiments if e.archived_at is None}
+        batch.experiments = experiment_counts(store, sorted(names))
     if batch.experiments and not view.archived:
         hidden = archived_experiments(store)  # a change in an archived experiment does not bring it back
         batch.experiments = {n: c for n, c in batch.experiments.items() if n not in hidden}

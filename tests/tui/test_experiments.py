@@ -244,3 +244,23 @@ def test_a_list_or_table_metric_keeps_the_details_table_in_the_pane(ws_store: St
     assert len(lines) == 4, lines  # the header and one line per metric
     assert "last" in lines[0] and "0.8482" in lines[1]
     assert all(len(line.rstrip()) <= width for line in lines)
+
+
+def test_a_reactivated_experiment_comes_back_while_other_runs_change(ws_store: Store) -> None:
+    """Seen in `runtui demo`: `runtui experiment reactivate X` while other runs were logging left X out of the
+    tree (the feed counted only the changed runs' experiments). One batch holds both: X is in it."""
+    from runtui.tui.data import ViewFilter, read_feed
+
+    ws_store.create_runs(
+        [
+            NewRun(id="a", experiment="active", status=S.RUNNING),
+            NewRun(id="o", experiment="old", status=S.COMPLETED),
+        ]
+    )
+    ws_store.archive_experiment("old")
+    since = ws_store.current_revision()
+    ws_store.reactivate_experiment("old")
+    ws_store.set_tags("a", {"step": "2"})  # another run changing in the same batch
+    batch = read_feed(ws_store, since, ViewFilter(), 0)
+    assert batch is not None and [info.run.id for info in batch.runs] == ["a"]
+    assert set(batch.experiments) == {"active", "old"} and not batch.archived
