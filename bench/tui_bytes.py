@@ -3,12 +3,16 @@
 Workload (issue 15): one submitted run logging 10 metric points a second and one log line a second. States:
 idle (a finished run selected, nothing changing) on the main screen, under `l` and under `m`; then the live run
 selected on the main screen, under `l` and under `m`. htop (1 s refresh) is measured the same way beside it
-(skipped, with the reason, when it is not installed). Also the TUI's CPU (user+sys of its process) over each
-window, and freshness: under `l`, seconds from the workload printing a line to the TUI sending it (from the
-timestamped capture); under `m`, seconds from `run.log` to the chart's "N points" counting it on screen
-(read with `capture-pane` every 50 ms, so up to ~50 ms late).
+(skipped, with the reason, when it is not installed), and so is W&B's LEET (`wandb leet`, wandb >= 0.31) on the
+same workload logged by `wandb` in offline mode, finished (idle) and logging (live), in its default view, with
+its console-log panel (`4`) and with its charts alone (`[`); skipped, with the reason, when wandb is missing.
+Also the TUI's CPU (user+sys of its process and its children: LEET's Go core is one) over each window, and
+freshness: under `l`, seconds from the workload printing a line to the TUI sending it (from the timestamped
+capture); under `m`, seconds from `run.log` to the chart's "N points" counting it on screen (read with
+`capture-pane` every 50 ms, so up to ~50 ms late). LEET's freshness is not measured here (its charts say no
+point count to read back).
 
-    python -m bench.tui_bytes [--seconds 10] [--states idle,live] [--json out.json] [--keep]
+    python -m bench.tui_bytes [--seconds 10] [--states idle,live] [--json out.json] [--keep] [--no-leet]
 
 `--keep` keeps the captures: `tui-*.bytes` (what the TUI sent), `*.bytes.ts` ("time size" after each read of
 it: when each frame left), and the `*.offset`/`*.end` byte offsets of each measured window.
@@ -105,7 +109,11 @@ class Pane:
             if k in ("RUNTUI_HOME", "PYTHONPATH", "TERM", "PATH")
             for arg in ("-e", f"{k}={v}")
         ]
-        tmux("new-session", "-d", "-s", name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), *env_args, command)
+        # -c REPO: `python -m runtui` imports from its working folder first (an editable install of another
+        # checkout would otherwise be what gets measured)
+        tmux(
+            "new-session", "-d", "-c", str(REPO), "-s", name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), *env_args, command
+        )
         tmux("pipe-pane", "-o", "-t", name, f"{sys.executable} -c '{STAMPER}' {out}")
 
     def keys(self, *keys: str) -> None:
@@ -298,6 +306,79 @@ def tui_states(
     return results
 
 
+# The same workload logged by W&B (offline), for LEET, W&B's terminal UI (`wandb leet`, wandb >= 0.31).
+WANDB_WORKLOAD = """\
+import math, sys, time, wandb
+run = wandb.init(project="bench", mode="offline", dir=sys.argv[2])
+seconds = float(sys.argv[1])
+start = time.time()
+step = 0
+while time.time() - start < seconds:
+    run.log({"loss": 1.0 / (1 + step * 0.01) + 0.05 * math.sin(step)}, step=step)
+    if step % 10 == 0:
+        print(f"step {step} loss {1.0 / (1 + step * 0.01):.4f}", flush=True)
+    step += 1
+    time.sleep(0.1)
+run.finish()
+"""
+
+# LEET's views at 80x24, reached from its default one (run overview sidebar + metrics grid) by toggles:
+# `4` opens the console-log panel under the charts, `[` hides the sidebar so the charts take the screen.
+LEET_VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (("main", ()), ("log (4)", ("4",)), ("charts ([)", ("[",)))
+
+
+def leet_command() -> str | None:
+    """How to start LEET here, or None (wandb missing or older than LEET)."""
+    cli = shutil.which("wandb") or str(Path(sys.executable).with_name("wandb"))
+    if not Path(cli).exists():
+        return None
+    done = subprocess.run([cli, "leet", "--help"], capture_output=True, text=True, timeout=60, check=False)
+    return f"{cli} leet" if done.returncode == 0 else None
+
+
+def wandb_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNTUI_", "WANDB_"))}
+    env.update({"WANDB_MODE": "offline", "WANDB_SILENT": "true", "TERM": "xterm-256color"})
+    return env
+
+
+def leet_states(scratch: Path, seconds: float, live: bool, leet: str) -> dict[str, Any]:
+    """LEET on one offline W&B run of the workload (finished, or logging while measured), measured as runtui is."""
+    name = "leet-live" if live else "leet-idle"
+    folder = scratch / name
+    folder.mkdir()
+    script = scratch / "wandb_train.py"
+    script.write_text(WANDB_WORKLOAD, encoding="utf-8")
+    live_s = len(LEET_VIEWS) * (seconds + 12) + 30
+    args = [sys.executable, str(script), str(live_s if live else 2), str(folder)]
+    out = subprocess.DEVNULL
+    writer = subprocess.Popen(args, env=wandb_env(), stdout=out, stderr=out)
+    try:
+        if not live:
+            writer.wait(timeout=120)
+        run_dir = folder / "wandb" / "latest-run"
+        wait_for(lambda: (run_dir / "files").exists() or any(run_dir.glob("*.wandb")), "the W&B run folder")
+        pane = Pane(name, f"{leet} {run_dir.resolve()}", {"TERM": "xterm-256color", "PATH": os.environ["PATH"]},
+                    scratch / f"{name}.bytes")  # fmt: skip
+        results: dict[str, Any] = {}
+        try:
+            wait_for(lambda: "Overview" in pane.screen(), "LEET's first paint", timeout=120)
+            time.sleep(1.0)
+            for view, keys in LEET_VIEWS:
+                pane.keys(*keys)
+                rate, cpu = measure(pane, seconds)
+                results[view] = {"bytes_per_s": round(rate, 1), "cpu_share": round(cpu, 4)}
+                pane.keys(*keys)  # each key toggles its panel: back to the default view
+        finally:
+            pane.close()
+        return results
+    finally:
+        if writer.poll() is None:
+            writer.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                writer.wait(timeout=30)
+
+
 def htop_idle(scratch: Path, seconds: float) -> dict[str, float] | str:
     """htop (1 s refresh) measured the same way: the anchor beside runtui's figures. Skipped, with the reason,
     when htop is missing or cannot start (the TUI's own figures still stand)."""
@@ -320,6 +401,25 @@ def htop_idle(scratch: Path, seconds: float) -> dict[str, float] | str:
     return {"bytes_per_s": round(rate, 1), "cpu_share": round(cpu, 4)}
 
 
+def leet_report(scratch: Path, seconds: float, states: set[str]) -> dict[str, Any] | str:
+    """LEET's figures, or why there are none (said in the output, never a failure of the bench)."""
+    try:
+        import wandb  # noqa: F401
+    except ImportError:
+        return "wandb is not installed (pip install wandb>=0.31): LEET not measured"
+    leet = leet_command()
+    if leet is None:
+        return "this wandb has no `wandb leet` (LEET came with wandb 0.31): not measured"
+    report: dict[str, Any] = {}
+    for state in ("idle", "live"):
+        if state in states:
+            try:
+                report[state] = leet_states(scratch, seconds, state == "live", leet)
+            except Exception as exc:  # LEET is the anchor, not the subject: say why and keep runtui's figures
+                report[state] = f"LEET could not be driven: {type(exc).__name__}: {exc}"
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measuring window")
@@ -328,6 +428,7 @@ def main() -> int:
     parser.add_argument(
         "--states", default="idle,live", help="which states to measure: idle, live or both (comma-separated)"
     )
+    parser.add_argument("--no-leet", action="store_true", help="skip W&B's LEET (measured beside runtui)")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         print("tmux is not installed: nothing measured", file=sys.stderr)
@@ -351,6 +452,12 @@ def main() -> int:
             report["live"] = tui_states(home, scratch, args.seconds, live=True, printed=printed, logged=logged)
         report["htop_idle"] = htop_idle(scratch, args.seconds)
         report["runs"] = {"finished": finished.splitlines()[0] if finished else "", "live": run_id}
+        if run_id:  # runtui's workload ends before LEET's starts: each is measured with its own alone
+            with contextlib.suppress(Exception):
+                runtui(home, "cancel", run_id)
+            run_id = ""
+        if not args.no_leet:
+            report["leet"] = leet_report(scratch, args.seconds, states)
     finally:
         if run_id:  # the live run ends now, also when a measurement failed
             with contextlib.suppress(Exception):

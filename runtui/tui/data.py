@@ -107,6 +107,7 @@ class FeedBatch:
     experiments: dict[str, ExperimentCounts] = field(default_factory=dict)
     matches: set[str] | None = None  # with a filter: which of `runs` match it
     generation: int = 0  # the filter generation `matches` was computed for
+    archived: set[str] = field(default_factory=set)  # experiments archived meanwhile, to drop from a view without them
 
 
 @dataclass
@@ -229,6 +230,8 @@ def read_feed(store: Store, since: int, view: ViewFilter, generation: int) -> Fe
     if changes.revision == since:
         return None
     batch = FeedBatch(since, changes.revision, generation=generation)
+    if not view.archived:  # e.g. `runtui experiment archive X` in another terminal: X leaves the tree at once
+        batch.archived = {e.name for e in changes.experiments if e.archived_at is not None}
     if not changes.runs:
         # an experiment created, or a write that touched no run: refresh the experiment list cheaply
         batch.experiments = experiment_counts(store) if not view.active else {}
@@ -241,7 +244,10 @@ def read_feed(store: Store, since: int, view: ViewFilter, generation: int) -> Fe
         ids = [r.id for r in changes.runs]
         batch.matches = {r.id for r in matching_runs(store, view.where, statuses=view.statuses, run_ids=ids)}
     else:
-        batch.experiments = experiment_counts(store, sorted({r.experiment for r in changes.runs}))
+        # the changed runs' experiments, and any re-activated meanwhile (runs of others logging in the same
+        # batch must not keep it out of the tree)
+        names = {r.experiment for r in changes.runs} | {e.name for e in changes.experiments if e.archived_at is None}
+        batch.experiments = experiment_counts(store, sorted(names))
     if batch.experiments and not view.archived:
         hidden = archived_experiments(store, list(batch.experiments))  # a change there does not bring it back
         batch.experiments = {n: c for n, c in batch.experiments.items() if n not in hidden}

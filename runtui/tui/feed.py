@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 FALLBACK_POLL_S = 2.0  # re-read the feed at least this often, even if no file event arrived
-MIN_INTERVAL_S = 0.25  # at most four reads a second; the tree repaints metric values at most twice a second
+MIN_INTERVAL_S = 0.25  # at most four reads a second; the tree repaints metric values at most once a second
 # (run_tree.VALUE_REPAINT_S) and a status change at once (its latency target is 150 ms median)
 RETRY_S = 1.0  # after a failed read
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,18 @@ def test_a_description_travels_with_its_points(store: Store) -> None:
     assert writer.flush(timeout=60)
     got = {s.name: s.description for s in store.get_summaries([rid])[rid]}
     assert got == {"loss": "training loss", "acc": "accuracy"}
+
+
+def test_the_default_flush_is_fast_while_writes_are_cheap_and_slows_down_when_busy(tmp_path: Path) -> None:
+    """The SDK's default flush: 0.25 s while a write is quick (a logged value reaches a watching TUI in ~0.2 s),
+    stretching to 0.5 s (what a SIGKILL can lose at most) as writes slow down on a busy store."""
+    from runtui.store import open_store
+    from runtui.store.metric_writer import FAST_FLUSH_S, FLUSH_INTERVAL_S, MetricWriter, next_interval
+
+    assert (FAST_FLUSH_S, FLUSH_INTERVAL_S) == (0.25, 0.5)  # the README quotes both
+    assert next_interval(0.002) == FAST_FLUSH_S
+    assert FAST_FLUSH_S < next_interval(0.02) < FLUSH_INTERVAL_S
+    assert next_interval(3.0) == FLUSH_INTERVAL_S
+    writer = MetricWriter(open_store(f"sqlite:///{tmp_path / 's.db'}"))
+    assert writer.adaptive and writer.flush_interval == FLUSH_INTERVAL_S
+    assert not MetricWriter(writer.store, flush_interval=5.0).adaptive  # a fixed interval stays fixed

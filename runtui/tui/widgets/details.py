@@ -66,17 +66,8 @@ def _grid() -> Table:
     return grid
 
 
-def run_parts(details: RunDetails, now: float, width: int, ink: Ink = plain_ink) -> dict[str, Part]:
-    """The details of one run as separate parts, each with the inputs that decide its look (its key).
-
-    Pure (used by the pane and by tests). Ordered for a small terminal: the status line, then the metrics with
-    sparklines, then system figures, then the rest. Only the head ticks (the duration of a live run); the pane
-    repaints a part only when its key changed, so a live run costs a line a second, not the whole pane.
-    `ink` gives each role (a status's `success`, `spark`, `error`, `ok`) its style from the theme.
-    """
-    rec = details.record
-    parts: dict[str, Part] = {}
-
+def head_part(rec: RunRecord, now: float, ink: Ink = plain_ink) -> Part:
+    """The status line: the only part that changes with the clock (a live run's duration)."""
     head = Text(no_wrap=True, overflow="ellipsis")
     status_style = status_ink(ink, rec.status)
     head.append(STATUS_GLYPH[rec.status] + " ", style=status_style)
@@ -86,7 +77,19 @@ def run_parts(details: RunDetails, now: float, width: int, ink: Ink = plain_ink)
         head.append(f"  {duration}", style="dim")
     head.append("  ")
     head.append(strip_controls(rec.name), style="bold")
-    parts["head"] = Part(head, (head.plain, rec.status, status_style))
+    return Part(head, (head.plain, rec.status, status_style))
+
+
+def run_parts(details: RunDetails, now: float, width: int, ink: Ink = plain_ink) -> dict[str, Part]:
+    """The details of one run as separate parts, each with the inputs that decide its look (its key).
+
+    Pure (used by the pane and by tests). Ordered for a small terminal: the status line, then the metrics with
+    sparklines, then system figures, then the rest. Only the head ticks (the duration of a live run); the pane
+    repaints a part only when its key changed, so a live run costs a line a second, not the whole pane.
+    `ink` gives each role (a status's `success`, `spark`, `error`, `ok`) its style from the theme.
+    """
+    rec = details.record
+    parts: dict[str, Part] = {"head": head_part(rec, now, ink)}
 
     metrics = [s for s in details.summaries if not is_system_metric(s.name)]
     if metrics:
@@ -138,8 +141,10 @@ def run_parts(details: RunDetails, now: float, width: int, ink: Ink = plain_ink)
         parts["system"] = Part(sys_text, (sys_text.plain,))
 
     grid = _grid()
-    grid.add_row(_t("id"), _t(rec.id))
-    where = Text(strip_controls(rec.experiment))
+    # An id is one word: at 80x24 a long one wrapped onto a second line (the log lost a row); cut it with "…" by
+    # cell width instead. The full id is the info part's tooltip, `y` copies it, and `runtui ls` prints it.
+    grid.add_row(_t("id"), Text(strip_controls(rec.id), no_wrap=True, overflow="ellipsis"))
+    where = Text(strip_controls(rec.experiment), no_wrap=True, overflow="ellipsis")
     if rec.parent_id:
         where.append("  parent ", style="dim")
         where.append(rec.parent_id)
@@ -339,7 +344,8 @@ class DetailsPane(VerticalScroll):
     def tick(self) -> None:
         """Redraw the duration of a live run (only the head line changes)."""
         if self.details is not None and self.details.record.status.is_live:
-            self._render_details()
+            # only the head: building every part each second was a third of the pane's CPU for a live run
+            self._show_part("head", head_part(self.details.record, self.clock(), self.ink))
 
     @work(thread=True, exclusive=True, group="details", exit_on_error=False)
     def _load(self, run_id: str, token: int) -> None:
@@ -370,15 +376,23 @@ class DetailsPane(VerticalScroll):
             return
         width = max(20, self.scrollable_content_region.width)
         parts = run_parts(self.details, self.clock(), width, self.ink)
-        for name, widget in self._parts.items():
-            part = parts.get(name)
-            if part is None:
-                if widget.display:
-                    widget.display = False
-                self._keys.pop(name, None)
-                continue
-            if self._keys.get(name) != part.key:
-                self._keys[name] = part.key
-                widget.update(part.renderable)
-            if not widget.display:
-                widget.display = True
+        record = self.details.record
+        tip = record.id if not record.parent_id else f"{record.id}\nparent {record.parent_id}"
+        if self._parts["info"].tooltip != tip:
+            self._parts["info"].tooltip = tip
+        for name in self._parts:
+            self._show_part(name, parts.get(name))
+
+    def _show_part(self, name: str, part: Part | None) -> None:
+        """Repaint one part if its key changed; None hides it."""
+        widget = self._parts[name]
+        if part is None:
+            if widget.display:
+                widget.display = False
+            self._keys.pop(name, None)
+            return
+        if self._keys.get(name) != part.key:
+            self._keys[name] = part.key
+            widget.update(part.renderable)
+        if not widget.display:
+            widget.display = True

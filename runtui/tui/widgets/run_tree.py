@@ -87,7 +87,9 @@ Node = TreeNode[NodeData]
 NAME_MIN = 8  # cells a run's name keeps before anything else on its line
 METRIC_NAME_MAX = 10  # cells of the headline metric's name at most
 VALUE_W = 6  # cells the headline value is given at least (four significant digits: 0.4136)
-VALUE_REPAINT_S = 0.5  # a run's headline value is repainted at most twice a second (bytes on the wire)
+# A run's headline value is repainted at most once a second (bytes on the wire, and CPU: each repaint is a
+# compositor pass); a live run's line is repainted by the 1 s tick anyway, which takes a held value along.
+VALUE_REPAINT_S = 1.0
 
 
 def _sort_key(run: RunRecord) -> tuple[float, str]:
@@ -608,6 +610,8 @@ class RunTree(Tree[NodeData]):
     def apply_feed(self, batch: FeedBatch, generation: int) -> None:
         """Update in place: relabel known runs, insert new ones where they belong, refresh counts."""
         matches = batch.matches if batch.generation == generation else None
+        for name in batch.archived:
+            self._drop_experiment(name)
         for info in batch.runs:
             node = self._runs.get(info.run.id)
             if node is not None:
@@ -713,6 +717,25 @@ class RunTree(Tree[NodeData]):
         node.remove()
         return True
 
+    def _drop_experiment(self, name: str) -> None:
+        """An experiment archived elsewhere leaves the view; a cursor inside it moves to the nearest row, and the
+        reader is told (the details must never keep showing a run the tree no longer has)."""
+        node = self._experiments.pop(name, None)
+        if node is None:
+            return
+        inside = node is self.cursor_node or any(n is self.cursor_node for n in _descendants(node))
+        line = node.line
+        for n in _descendants(node):
+            if isinstance(n.data, RunEntry):
+                self._runs.pop(n.data.run.id, None)
+        node.remove()
+        if inside:
+            self.get_node_at_line(0)  # lays out the lines left
+            target = self.get_node_at_line(max(0, min(line, self.last_line)))
+            if target is not None:
+                self.move_cursor(target)
+            self._announce(f"experiment {name} was archived; selected the nearest row")
+
     def _recount_filtered(self) -> None:
         for exp in self._experiments.values():
             entry = exp.data
@@ -729,12 +752,13 @@ class RunTree(Tree[NodeData]):
         for node in list(self.visible_nodes()):
             data = node.data
             if isinstance(data, RunEntry) and data.run.status.is_live:
+                self._values_due.pop(node.id, None)  # this paint shows its newest value too
                 self._repaint(node)
 
     def _repaint_value(self, node: Node) -> None:
         """Repaint a run whose headline value changed, at most every VALUE_REPAINT_S: the first change after
         a quiet spell at once, later ones together at the end of the interval (a run logging 100 points a
-        second redraws its value twice a second, not 100 times; statuses never wait for this)."""
+        second redraws its value once a second, not 100 times; statuses never wait for this)."""
         self._values_due[node.id] = node
         wait = self._values_painted + VALUE_REPAINT_S - time.monotonic()
         if wait <= 0:
