@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,11 @@ class LoggingRun:
     layer: str  # "sdk" or "store"
     handle: Any  # the SDK Run, or the MetricWriter
     store: Any
+
+    @property
+    def log_call(self) -> Callable[[str, float], None]:
+        """What a training loop calls: the SDK's own bound `run.log` (no bench wrapper inside the timed loop)."""
+        return self.handle.log if self.layer == "sdk" else self.log  # type: ignore[no-any-return]
 
     def log(self, name: str, value: float) -> None:
         if self.layer == "sdk":

@@ -70,7 +70,7 @@ def log_call_costs(home: Path, calls: int) -> tuple[list[float], float, LoggingR
         empty.append(clock() - t0)
     overhead = median(empty) / 1e9
     costs = [0.0] * calls
-    log = run.log
+    log = run.log_call
     for i in range(calls):
         name = NAMES[i % 10]
         t0 = clock()
@@ -84,7 +84,7 @@ def durable_rate(home: Path, n: int, store_url: str | None = None) -> dict[str, 
     """Log n points as fast as a training loop can, flush, count back: n / (first log → flushed)."""
     run = start_run(home, store_url=store_url)
     gc.collect()
-    log = run.log
+    log = run.log_call
     t0 = time.perf_counter()
     for i in range(n):
         log(NAMES[i % 10], i * 0.5)
@@ -316,10 +316,10 @@ def raw_pg_rates(url: str, n: int) -> dict[str, float]:
     return out
 
 
-def _executemany_insert_points(conn: Any, rows: Any) -> None:
+def _executemany_insert_flat(conn: Any, flat: list[Any]) -> None:
     """The store's write without COPY: psycopg executemany (kept to show what COPY buys)."""
     sql = "INSERT INTO metric_point (series_id, step, value, time, text) VALUES (%s, %s, %s, %s, %s)"
-    conn.exec_driver_sql(sql, list(rows))
+    conn.exec_driver_sql(sql, list(zip(*[iter(flat)] * 5, strict=True)))
 
 
 def bench_postgres_write(ctx: Context) -> list[Row]:
@@ -337,13 +337,13 @@ def bench_postgres_write(ctx: Context) -> list[Row]:
         raw = raw_pg_rates(url, n)
     from runtui.store import metrics
 
-    original = metrics.insert_points
-    metrics.insert_points = _executemany_insert_points
+    original = metrics.insert_flat
+    metrics.insert_flat = _executemany_insert_flat
     try:
         with postgres_schema(ctx.postgres_url) as url:
             executemany_rate = store_layer_rate(url, n)
     finally:
-        metrics.insert_points = original
+        metrics.insert_flat = original
     rate = sdk["rate"]
     comps = [
         Comparison("Store.write_metrics alone", layer_rate, fmt_rate(layer_rate)),
