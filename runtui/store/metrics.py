@@ -14,6 +14,7 @@ lean `metric_point` row per point keyed by the series' integer id. A batch is on
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
@@ -177,12 +178,20 @@ def _series_ids(conn: Connection, run_ids: Sequence[str]) -> dict[tuple[str, str
     return out
 
 
-# Rows per INSERT statement on SQLite: 100 rows bind 500 parameters, under the 999 that SQLite before 3.32 allows.
-SQLITE_ROWS_PER_INSERT = 100
-_SQLITE_INSERT_ONE = f"INSERT INTO metric_point ({POINT_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
-_SQLITE_INSERT_MANY = f"INSERT INTO metric_point ({POINT_COLUMNS}) VALUES " + ", ".join(
-    ["(?, ?, ?, ?, ?)"] * SQLITE_ROWS_PER_INSERT
-)
+# Rows per INSERT statement on SQLite, largest first: a batch goes in as 2,000-row statements, its remainder as
+# 100-row ones, then one row at a time. Fewer, larger statements matter most while a training loop is logging:
+# every statement hands the GIL back and forth (SQLite steps without it), and a busy logging thread returns it
+# only at the 5 ms switch interval, so the writer's progress during the loop is counted in statements.
+# 2,000 rows bind 10,000 parameters: used where the library allows it (SQLite >= 3.32 allows 32,766; older
+# builds 999, which still fit the 100-row statements).
+SQLITE_ROWS_PER_INSERT = (2000, 100)
+
+
+def _sqlite_insert(rows: int) -> str:
+    return f"INSERT INTO metric_point ({POINT_COLUMNS}) VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+
+
+_SQLITE_INSERTS = {rows: _sqlite_insert(rows) for rows in (*SQLITE_ROWS_PER_INSERT, 1)}
 
 
 def insert_points(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -193,9 +202,10 @@ def insert_points(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
 def insert_flat(conn: Connection, flat: list[Any]) -> None:
     """Insert points given as one flat list of their (series_id, step, value, time, text) values, 5 a point,
     through the DBAPI cursor: no ORM, no per-row SQLAlchemy work. On PostgreSQL with psycopg 3, COPY: measured
-    2.6x the rate of executemany. On SQLite, multi-row INSERTs of `SQLITE_ROWS_PER_INSERT` rows: SQLite's
-    per-statement work (reset, step, journal bookkeeping) is paid once per 100 rows instead of per row;
-    measured 1.6-1.9x the rate of a one-row executemany (bench/write_path.py compares both raw)."""
+    2.6x the rate of executemany. On SQLite, multi-row INSERTs (`SQLITE_ROWS_PER_INSERT`): SQLite's
+    per-statement work (reset, step, journal bookkeeping) is paid once per statement instead of per row;
+    measured 1.6-1.9x the rate of a one-row executemany alone, and 2,000-row statements a further ~15 % while
+    a logging loop runs (bench/write_path.py measures raw sqlite3 each way)."""
     if conn.dialect.name != "sqlite":
         rows = list(zip(*[iter(flat)] * 5, strict=True))  # back to rows, at C speed
         if conn.dialect.driver == "psycopg":
@@ -203,17 +213,30 @@ def insert_flat(conn: Connection, flat: list[Any]) -> None:
         else:
             conn.exec_driver_sql(f"INSERT INTO metric_point ({POINT_COLUMNS}) VALUES (%s, %s, %s, %s, %s)", rows)
         return
-    width = 5 * SQLITE_ROWS_PER_INSERT
-    full = len(flat) - len(flat) % width
-    with _as_sqlalchemy_errors(conn, _SQLITE_INSERT_MANY):
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    dbapi = conn.connection.driver_connection
+    with _as_sqlalchemy_errors(conn, _SQLITE_INSERTS[1]):
+        cursor = dbapi.cursor()  # type: ignore[union-attr]
         try:
-            if full:
-                cursor.executemany(_SQLITE_INSERT_MANY, [flat[i : i + width] for i in range(0, full, width)])
-            if full < len(flat):
-                cursor.executemany(_SQLITE_INSERT_ONE, [flat[i : i + 5] for i in range(full, len(flat), 5)])
+            done = 0
+            limit = _variable_limit(dbapi)
+            for per in (*SQLITE_ROWS_PER_INSERT, 1):
+                width = 5 * per
+                if width > limit:
+                    continue
+                end = done + (len(flat) - done) // width * width
+                if end > done:
+                    cursor.executemany(_SQLITE_INSERTS[per], [flat[i : i + width] for i in range(done, end, width)])
+                    done = end
         finally:
             cursor.close()
+
+
+def _variable_limit(dbapi: Any) -> int:
+    """How many parameters one statement may bind on this connection (999 where it cannot be asked)."""
+    try:
+        return int(dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    except (AttributeError, sqlite3.Error):
+        return 999
 
 
 @contextmanager
