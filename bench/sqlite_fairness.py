@@ -26,16 +26,35 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def worker(url: str, run_id: str, seconds: float, batch: int, go: str, interval: float) -> None:
+    from sqlalchemy import event
+
     from runtui.store import Store
 
     store = Store(url)
     store.get_run(run_id)
     points = 0
     lat: list[float] = []
+    # When this process held SQLite's write lock: from BEGIN IMMEDIATE returning (this listener runs after the
+    # store's own, which queue and BEGIN) to the connection's return to the pool (after COMMIT; where the fair
+    # queue hands over). The parent lines the processes' holds up to find the idle time between two holders.
+    holds: list[tuple[float, float]] = []
+    began: list[float] = []
+    timed_from = [float("inf")]  # only the timed writes count (not the set-up reads)
+
+    @event.listens_for(store.db.engine, "begin")
+    def _began(conn: object) -> None:
+        began.append(time.time())
+
+    @event.listens_for(store.db.engine, "checkin")
+    def _ended(*_args: object) -> None:
+        if began and (start := began.pop()) >= timed_from[0]:
+            holds.append((start, time.time()))
+
     print("ready", flush=True)
     while not os.path.exists(go):  # every writer starts at one instant, once all are up
         time.sleep(0.001)
     start_at = float(Path(go).read_text() or 0)
+    timed_from[0] = start_at
     while time.time() < start_at:
         time.sleep(0.0005)
     end = start_at + seconds
@@ -51,7 +70,7 @@ def worker(url: str, run_id: str, seconds: float, batch: int, go: str, interval:
         lat.append(time.perf_counter() - t0)
         step += batch
         points += batch
-    print(json.dumps({"points": points, "lat": lat}), flush=True)
+    print(json.dumps({"points": points, "lat": lat, "holds": holds}), flush=True)
 
 
 def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: float) -> dict[str, float]:
@@ -86,6 +105,11 @@ def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: flo
     lat = sorted(x for r in results for x in r["lat"])
     total = sum(r["points"] for r in results)
     per_writer_worst = [max(r["lat"]) for r in results if r["lat"]]
+    # Where the time goes: the write lock's holds of every process in time order; a gap between one hold's end and
+    # the next hold's start is time the lock sat idle (a hand-over: the next writer being woken and scheduled).
+    holds = sorted((a, b) for r in results for a, b in r["holds"])
+    gaps = [max(0.0, holds[i + 1][0] - holds[i][1]) for i in range(len(holds) - 1)]
+    span = holds[-1][1] - holds[0][0] if holds else 0.0
     return {
         "fair": fair,
         "writers": writers,
@@ -100,6 +124,10 @@ def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: flo
         "least_writes_of_a_writer": min(len(r["lat"]) for r in results),
         "most_writes_of_a_writer": max(len(r["lat"]) for r in results),
         "best_writers_worst_s": min(per_writer_worst),
+        "hold_median_ms": statistics.median(b - a for a, b in holds) * 1000 if holds else None,
+        "handover_median_ms": statistics.median(gaps) * 1000 if gaps else None,
+        "handover_p90_ms": sorted(gaps)[int(0.9 * (len(gaps) - 1))] * 1000 if gaps else None,
+        "lock_idle_share": sum(gaps) / span if span else None,
     }
 
 
@@ -130,7 +158,9 @@ def main() -> None:
                 f"{name} {ns.writers} writers, every {ns.interval:g} s: "
                 f"worst {row['worst_s']:.3f} s, p99 {row['p99_s']:.3f} s, "
                 f"median {row['median_s'] * 1000:.1f} ms, {row['points_per_s']:,.0f} points/s, writes per writer "
-                f"{row['least_writes_of_a_writer']}-{row['most_writes_of_a_writer']} (load avg {load:.1f})",
+                f"{row['least_writes_of_a_writer']}-{row['most_writes_of_a_writer']} (load avg {load:.1f}); "
+                f"lock held {row['hold_median_ms']:.2f} ms median per write, idle between holders "
+                f"{row['handover_median_ms']:.2f} ms median, {row['lock_idle_share']:.1%} of the time",
                 flush=True,
             )
             load = os.getloadavg()[0]

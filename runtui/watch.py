@@ -342,8 +342,9 @@ class CombinedWatcher(Watcher):
 # prove the NOTIFY path). psycopg 3 is used directly, not through SQLAlchemy's pool: a LISTEN belongs to one
 # connection for its lifetime. Without psycopg, PostgreSQL stores are polled.
 
-CHANGES_CHANNEL = "runtui_changes"  # the same names as runtui.store.store (not imported: it loads SQLAlchemy)
+CHANGES_CHANNEL = "runtui_changes"  # the same names as runtui.store.db (not imported: it loads SQLAlchemy)
 LOGS_CHANNEL = "runtui_logs"
+STATUS_CHANNEL = "runtui_status"  # a run's status changed; payload "<schema>:<run id> <new status>"
 WAIT_SLICE_S = 0.25  # how long one wait for notifications lasts: bounds how long close() takes
 BACKOFF_START_S = 0.5
 BACKOFF_MAX_S = 15.0
@@ -363,6 +364,8 @@ class PgListenWatcher(Watcher):
     `poll_interval`: seconds between revision reads while listening (None: never, only notifications), and the
     polling rate while the server is unreachable (then at least every second). `log_runs`: also wake when a
     chunk of one of these runs' logs is copied into the store (LOGS_CHANNEL; other runs' chunks are ignored).
+    `on_status`: listen to status changes only (STATUS_CHANNEL, not every revision bump): it is called on the
+    watcher's thread with each change's run id and new status, and waiters wake when it returns True.
     """
 
     def __init__(
@@ -371,12 +374,15 @@ class PgListenWatcher(Watcher):
         *,
         poll_interval: float | None = 1.0,
         log_runs: frozenset[str] = frozenset(),
+        on_status: Callable[[str, str], bool] | None = None,
     ) -> None:
         super().__init__()
         self.url = url
         self.poll_interval = poll_interval
         self.log_runs = log_runs
-        self.channels = (CHANGES_CHANNEL, LOGS_CHANNEL) if log_runs else (CHANGES_CHANNEL,)
+        self.on_status = on_status
+        main = STATUS_CHANNEL if on_status is not None else CHANGES_CHANNEL
+        self.channels = (main, LOGS_CHANNEL) if log_runs else (main,)
         self.reconnects = 0  # times the connection was lost and made again (tests and diagnostics look at it)
         self.notifications = 0
         self._conn: Any = None
@@ -483,7 +489,7 @@ class PgListenWatcher(Watcher):
                 return
             prefix = self._prefix
             ours = [(n.channel, n.payload[len(prefix) :]) for n in got if n.payload.startswith(prefix)]
-            wanted = [(channel, rest) for channel, rest in ours if channel == CHANGES_CHANNEL or rest in self.log_runs]
+            wanted = [(channel, rest) for channel, rest in ours if self._wants(channel, rest)]
             if wanted:
                 self.notifications += len(wanted)
                 for channel, rest in wanted:
@@ -496,6 +502,17 @@ class PgListenWatcher(Watcher):
                 if revision != self._revision:
                     self._revision = revision
                     self.notify()  # a notification was lost (or sent by a runtui without NOTIFY)
+
+    def _wants(self, channel: str, rest: str) -> bool:
+        if channel == CHANGES_CHANNEL:
+            return True
+        if channel == STATUS_CHANNEL:
+            run_id, _, status = rest.partition(" ")
+            try:
+                return self.on_status is not None and self.on_status(run_id, status)
+            except Exception:  # a broken callback must not read as a lost connection: wake, let the waiter re-read
+                return True
+        return rest in self.log_runs
 
     def _poll_while_away(self, wait: float) -> None:
         """Poll the revision through the store's own engine while the listening connection is down."""
@@ -524,6 +541,26 @@ def log_watcher(url: str, run_id: str, poll_interval: float = 1.0) -> Watcher | 
     except ImportError:
         return None
     return PgListenWatcher(url, poll_interval=poll_interval, log_runs=frozenset({run_id})).start()
+
+
+def status_watcher(url: str, on_status: Callable[[str, str], bool]) -> Watcher:
+    """A started watcher that wakes when a run's status may have changed.
+
+    PostgreSQL with LISTEN: the status channel only (a metric batch or a log chunk wakes nothing), and no
+    revision poll: `on_status(run_id, new_status)` is called for each change (on the watcher's thread) and the
+    waiters wake when it returns True. The caller is expected to re-read on its own now and then, which covers a
+    lost notification and a writer (an older runtui) that sends none. Without LISTEN (PgBouncer) and on other
+    stores: the store watcher, which wakes for every change (on_status is never called)."""
+    from runtui.pg_settings import listen_enabled
+
+    if url.startswith("postgresql") and listen_enabled():
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            return PgListenWatcher(url, poll_interval=None, on_status=on_status).start()
+    return store_watcher(url)
 
 
 def pg_watcher(url: str, poll_interval: float) -> Watcher:

@@ -175,3 +175,65 @@ def test_libpq_url_drops_the_driver_and_keeps_options() -> None:
     out = libpq_url(url)
     assert out.startswith("postgresql://alice:s3cret@db.example:5433/runs")
     assert "search_path" in out
+
+
+def test_the_status_watcher_wakes_only_for_status_changes_of_the_runs_it_wants(pg_url: str, pg_store: Store) -> None:
+    """A box agent's watcher: a metric batch, a tag or another box's run changing status wakes nothing (before,
+    every revision bump of every box woke every agent for a status read); its own run's change does, with the new
+    status in hand."""
+    from runtui.watch import status_watcher
+
+    mine, other = _run(pg_store, 10), _run(pg_store, 11)
+    seen: list[tuple[str, str]] = []
+
+    def on_status(run_id: str, status: str) -> bool:
+        seen.append((run_id, status))
+        return run_id == mine
+
+    watcher = status_watcher(pg_url, on_status)
+    try:
+        assert isinstance(watcher, PgListenWatcher)
+        sub = watcher.subscribe()
+        pg_store.write_metrics([(mine, "loss", 0, 1.0, None, "scalar", time.time())])
+        pg_store.set_tags(mine, {"seen": None})
+        pg_store.set_status(other, RunStatus.CANCEL_REQUESTED)
+        assert sub.wait(1.0) is False
+        pg_store.set_status(mine, RunStatus.CANCEL_REQUESTED)
+        assert sub.wait(WAIT) is True
+        # Only status changes reach on_status, each with its run and its committed new status.
+        assert seen == [(other, "CancelRequested"), (mine, "CancelRequested")]
+    finally:
+        watcher.close()
+
+
+def test_a_status_change_refused_in_its_transaction_sends_no_status_notice(pg_url: str, pg_store: Store) -> None:
+    from runtui.watch import status_watcher
+
+    run_id = _run(pg_store, 12, RunStatus.COMPLETED)
+    seen: list[tuple[str, str]] = []
+    watcher = status_watcher(pg_url, lambda r, s: bool(seen.append((r, s))) or True)
+    try:
+        sub = watcher.subscribe()
+        with pytest.raises(InvalidTransitionError):
+            pg_store.set_status(run_id, RunStatus.RUNNING)
+        assert sub.wait(1.0) is False
+        assert seen == []
+    finally:
+        watcher.close()
+
+
+def test_without_listen_the_status_watcher_polls_the_revision(
+    pg_url: str, pg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtui.watch import status_watcher
+
+    monkeypatch.setenv("RUNTUI_PGBOUNCER", "1")  # PgBouncer in transaction mode: no session to LISTEN on
+    run_id = _run(pg_store, 13)
+    watcher = status_watcher(pg_url, lambda r, s: True)
+    try:
+        assert not isinstance(watcher, PgListenWatcher)
+        sub = watcher.subscribe()
+        pg_store.set_status(run_id, RunStatus.CANCEL_REQUESTED)
+        assert sub.wait(WAIT) is True
+    finally:
+        watcher.close()

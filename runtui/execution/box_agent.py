@@ -11,9 +11,10 @@ What it does, over a Unix socket (`/tmp/runtui-<uid>/agent-<hash of host and URL
   single connection, retrying a call whose connection was dropped (a restarted server, `pg_terminate_backend`);
 - turns the supervisors' heartbeats into one UPDATE per ~0.2 s for the whole box, stamped with the database's
   clock (`Store.clock()`), so boxes whose clocks disagree do not flap between Running and NotResponding;
-- LISTENs once for the box (or polls the revision where LISTEN is off: PgBouncer in transaction mode), reads the
-  status of every watched run in one query per change, and pushes a run's new status to its supervisor (a cancel
-  from any host reaches the supervisor in milliseconds).
+- LISTENs once for the box to the status channel, whose notifications carry the run id, and wakes only for its
+  own runs (or polls the revision where LISTEN is off: PgBouncer in transaction mode); reads the status of every
+  watched run in one query per such change (and every STATUS_POLL_S), and pushes a run's new status to its
+  supervisor (a cancel from any host reaches the supervisor in milliseconds).
 
 Lifecycle: the first supervisor that needs it starts it (under a lock file, so twenty supervisors starting at
 once make one agent); it runs detached (own session, not in any run's process tree) and exits after
@@ -70,6 +71,9 @@ STATUS_COALESCE_S = 0.1  # at most ~10 status reads a second per box, however bu
 # Statuses of a run on its way out: its last log chunks and metric batches (the supervisor's final log copy, the
 # script's flush on SIGTERM) go ahead of the box's bulk copies, since a cancel waits for them before Canceled.
 ENDING = frozenset({"CancelRequested", "Canceled", "Completed", "Failed"})
+# Statuses a supervisor acts on without reading them back (a cancel is never taken back): the agent pushes them
+# straight from the database's status notification, before its read of the box's statuses.
+CANCELS = frozenset({"CancelRequested", "Canceled"})
 # A supervisor's calls on the way to acting on a status (cancel): before log copies and sampled metrics.
 STATUS_PATH_CALLS = frozenset({"get_run", "get_runs_by_id", "set_status", "set_statuses", "update_run", "descendants"})
 SUPERVISOR_STATUS_POLL_S = 10.0  # a supervisor linked to an agent re-reads on its own only this rarely
@@ -346,6 +350,10 @@ class Agent:
         self._logs = _LogMerger(self)
         # Watched runs last read in an ending status (replaced whole, read without a lock by the combiners).
         self.ending: frozenset[str] = frozenset()
+        # Every client's watched runs (replaced whole under _lock, read without it by the watcher's thread).
+        self.watched: frozenset[str] = frozenset()
+        self.status_reads = 0
+        self._notified: dict[str, str] = {}  # watched run -> the last status the database notified (committed)
 
     # -- the store, on one connection
 
@@ -435,6 +443,7 @@ class Agent:
                 clients = list(self._clients)
             ids = sorted({r for c in clients for r in c.runs})
             if ids:
+                self.status_reads += 1
                 try:
                     records = self.call(lambda s, ids=ids: s.get_runs_by_id(ids), level=0)  # type: ignore[misc]
                 except Exception as exc:
@@ -443,15 +452,40 @@ class Agent:
                 if records is not None:
                     current = self.note_statuses(records)
                     for c in clients:
-                        changed = {r: current[r] for r in list(c.runs) if r in current and c.sent.get(r) != current[r]}
+                        changed = {
+                            r: current[r]
+                            for r in list(c.runs)
+                            if r in current and c.sent.get(r) != current[r] and not self._stale(r, current[r])
+                        }
                         if changed and c.send(("push", changed)):
                             c.sent.update(changed)
+
+    def _stale(self, run_id: str, status: str) -> bool:
+        """A read that began before a notified cancel committed: CancelRequested only moves on to an ending."""
+        return self._notified.get(run_id) == "CancelRequested" and status not in ENDING
 
     def note_statuses(self, records: list[Any]) -> dict[str, str]:
         """Take in a read of the watched runs' records: their statuses by run, and which runs are ending."""
         current = {r.id: r.status.value for r in records}
-        self.ending = frozenset(r for r, status in current.items() if status in ENDING)
+        notified = self._notified
+        self.ending = frozenset(r for r, status in current.items() if status in ENDING or notified.get(r) in ENDING)
         return current
+
+    def _on_status(self, run_id: str, status: str) -> bool:
+        """A committed status change, from the database's notification (the watcher's thread): wake the status
+        read only for this box's runs, and push a cancel to its supervisor at once (no read on the way)."""
+        if run_id not in self.watched:
+            return False
+        with self._lock:
+            self._notified[run_id] = status
+            clients = [c for c in self._clients if run_id in c.runs]
+        if status in ENDING:  # its last metric flush and log copy go ahead of the box's bulk copies
+            self.ending = self.ending | {run_id}
+        if status in CANCELS:
+            for c in clients:
+                if c.sent.get(run_id) != status and c.send(("push", {run_id: status})):
+                    c.sent[run_id] = status
+        return True
 
     def _serve_client(self, client: _Client) -> None:
         try:
@@ -471,6 +505,7 @@ class Agent:
             with self._lock:
                 self._clients.discard(client)
                 self._last_client_left = time.monotonic()
+                self._rewatch_locked()
             with contextlib.suppress(OSError):
                 client.sock.close()
 
@@ -490,11 +525,13 @@ class Agent:
                 client.runs.update(args)
                 for run_id in args:
                     client.sent.pop(run_id, None)  # push the current status even if it did not change
+                self._rewatch_locked()
             self._status_wake.set()
             return None
         if op == "unwatch":
             with self._lock:
                 client.runs.difference_update(args)
+                self._rewatch_locked()
             return None
         if op == "beat":
             with self._lock:
@@ -536,17 +573,24 @@ class Agent:
                 "metric_transactions": merged.transactions,
                 "log_chunks": self._logs.requests,
                 "log_transactions": self._logs.transactions,
+                "status_reads": self.status_reads,
             }
         raise ValueError(f"unknown box agent request {op!r}")
+
+    def _rewatch_locked(self) -> None:
+        self.watched = frozenset(r for c in self._clients for r in c.runs)
+        self._notified = {r: s for r, s in self._notified.items() if r in self.watched}
 
     # -- main
 
     def serve(self, listener: socket.socket) -> None:
-        from runtui.watch import store_watcher
+        from runtui.watch import status_watcher
 
         self._last_client_left = time.monotonic()
         try:
-            self._watcher = store_watcher(self.url)
+            # Only status changes of this box's runs wake the status read (PostgreSQL's status channel): waking
+            # for every revision bump meant a read per metric batch of every box, ten boxes' agents at once.
+            self._watcher = status_watcher(self.url, self._on_status)
             self._watcher.add_listener(self._status_wake.set)
         except Exception as exc:  # the database is away: the status thread's poll keeps going
             _log(f"watching the store failed ({exc}); polling every {STATUS_POLL_S:g} s")

@@ -180,6 +180,10 @@ def collect_folder(
 
 def record(store: Store, run_id: str, result: Collected) -> None:
     """Record the collected files as the run's artifacts: one transaction for all where the store can."""
+    if not result.artifacts:
+        # Nothing to record: no call at all. Through the box agent even an empty call waits for its turn on the
+        # box's one connection, on the path of every run's end (a cancel's too).
+        return
     add_many = getattr(store, "add_artifacts", None)
     if add_many is not None:
         add_many(run_id, result.artifacts)

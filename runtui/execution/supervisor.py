@@ -44,10 +44,12 @@ from runtui.status import RunStatus
 
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable
 
     from runtui.execution.log_shipping import LogShipper
     from runtui.execution.process_tree import ProcessTree, Reaper
     from runtui.store import Store
+    from runtui.store.records import RunRecord
     from runtui.watch import Subscription
 
 STATUS_POLL_S = 2.0  # look at the store at least this often, even without a file event
@@ -476,6 +478,7 @@ class Supervisor:
         started = time.monotonic()
         log(f"canceling ({reason or 'cancel requested'}): SIGTERM to the tree, {self.spec.grace:g} s grace")
         report = self.tree.terminate(self.spec.grace, wait=self.wait, reaper=self.reaper)
+        children = self._read_descendants_meanwhile()
         self._collect_outputs()
         self._join_pump()
         code, _ = self._exit_of_script()
@@ -501,7 +504,7 @@ class Supervisor:
         log(f"tree gone after {time.monotonic() - started:.3f} s; " + ("; ".join(notes) or "all exited on SIGTERM"))
         self.outcome = (S.CANCELED, "\n".join(notes) or None, code)
         # Children first: once the run shows as ended, its children have ended too.
-        self._finish_descendants_once()
+        self._finish_descendants_once(children())
         self._retrying(
             "recording Canceled",
             lambda: self.store.set_status(
@@ -521,6 +524,7 @@ class Supervisor:
         if leftovers:
             log(f"the script exited and left {len(leftovers)} processes running; stopping them")
             self.tree.terminate(self.spec.grace, wait=self.wait, reaper=self.reaper)
+        children = self._read_descendants_meanwhile()
         self._collect_outputs()
         self._join_pump()
         tail = self.pump.text() if self.pump is not None else ""
@@ -531,7 +535,7 @@ class Supervisor:
             self.outcome = (S.COMPLETED, None, code)
         else:
             self.outcome = (S.FAILED, f"script exited with code {code}" + (f"\n{tail}" if tail else ""), code)
-        self._finish_descendants_once()
+        self._finish_descendants_once(children())
         self._retrying("recording the script's end", lambda: self._record_end(code))
         self._settle_descendants()
 
@@ -565,8 +569,27 @@ class Supervisor:
             if self._sub.changed():
                 self._finish_descendants_once()
 
-    def _finish_descendants_once(self) -> None:
-        """End the open child runs whose owner was a process of this tree (it is gone now).
+    def _read_descendants_meanwhile(self) -> Callable[[], list[RunRecord]]:
+        """Start reading the run's child runs while the end of the log is copied (two round trips through the
+        box's agent at once instead of one after the other, on a cancel's path); call the result for the list.
+        Read once the tree is gone: no process of the tree can start a child run any more."""
+        box: list[list[RunRecord]] = []
+        reader = threading.Thread(
+            target=lambda: box.append(self._safely("listing child runs", self.store.descendants, self.run_id) or []),
+            name="child-runs",
+            daemon=True,
+        )
+        reader.start()
+
+        def result() -> list[RunRecord]:
+            reader.join()
+            return box[0] if box else []
+
+        return result
+
+    def _finish_descendants_once(self, descendants: list[RunRecord] | None = None) -> None:
+        """End the open child runs whose owner was a process of this tree (it is gone now); `descendants`: the
+        child runs as just read (None: read them now).
 
         On cancel they become Canceled. Otherwise, open children of a dead owner become Failed ("owner process
         lost"), except NotStarted/Queued ones, which nobody had started (they stay as they are).
@@ -576,7 +599,8 @@ class Supervisor:
         from runtui.identity import current_host
 
         here = current_host()
-        descendants = self._safely("listing child runs", self.store.descendants, self.run_id) or []
+        if descendants is None:
+            descendants = self._safely("listing child runs", self.store.descendants, self.run_id) or []
         for d in descendants:
             if not d.status.is_live or d.owner_pid is None or d.owner_create_time is None:
                 continue

@@ -58,6 +58,10 @@ IN_CHUNK = 500  # keep IN (...) lists under SQLite's variable limit
 
 # PostgreSQL NOTIFY channel of every revision bump (payload "<schema>:<revision>"); see runtui.watch.
 CHANGES_CHANNEL = "runtui_changes"
+# PostgreSQL NOTIFY channel of every run status change (payload "<schema>:<run id> <new status>"), besides the
+# bump's: a box agent waits for its own runs' status changes (a cancel) without waking for every metric batch of
+# every box, and can pass a cancel on without reading it back.
+STATUS_CHANNEL = "runtui_status"
 
 
 def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
@@ -100,6 +104,15 @@ def bump(conn: Connection, run_ids: Iterable[str] = ()) -> int:
         rev = conn.execute(stmt.returning(meta_t.c.revision)).scalar_one()
     stamp(conn, rev, run_ids)
     return rev
+
+
+def status_notice(conn: Connection) -> Any | None:
+    """On PostgreSQL, a column to put in the RETURNING of an UPDATE of runs' status: it sends STATUS_CHANNEL with
+    each updated run's id and new status (RETURNING sees the updated row), delivered at commit and never for a
+    rolled-back write, without an extra round trip. None on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return func.pg_notify(STATUS_CHANNEL, func.concat(func.current_schema(), ":", run_t.c.id, " ", run_t.c.status))
 
 
 def stamp(conn: Connection, revision: int, run_ids: Iterable[str]) -> None:

@@ -39,6 +39,7 @@ from runtui.store.db import (
     meta_t,
     prop_t,
     run_t,
+    status_notice,
     tag_t,
 )
 from runtui.store.engine import redact
@@ -395,7 +396,13 @@ class Store:
             if not shared_revision:
                 shared_revision.append(bump(conn))
             values["revision"] = shared_revision[0]
-        conn.execute(update(run_t).where(run_t.c.id == run_id).values(**values))
+        stmt = update(run_t).where(run_t.c.id == run_id).values(**values)
+        notice = status_notice(conn)
+        # The status channel (PostgreSQL): the run's box agent wakes for this, not for every metric batch.
+        if notice is None:
+            conn.execute(stmt)
+        else:
+            conn.execute(stmt.returning(notice)).all()
         return run_record(conn.execute(SELECT_RUN, {"run_id": run_id}).one()), True
 
     def descendants(self, run_id: str) -> list[RunRecord]:

@@ -223,3 +223,75 @@ def test_an_ending_runs_last_copies_go_before_the_boxs_bulk_copies(url: str) -> 
             t.join(60)
     assert order.index("write_metric_batch") < order.index("append_logs")
     assert store.count_points("ending") == 1
+
+
+def test_a_cancel_is_pushed_from_the_databases_notice_while_the_connection_is_busy(url: str) -> None:
+    """The agent passes a cancel of one of its runs on from the status notification itself: the push arrives
+    while its one work connection is held by another call. Before, every change only woke the agent's status
+    read, which queued behind that call (and behind every metric batch of the box)."""
+    import socket
+    import tempfile
+    from pathlib import Path
+
+    from runtui.execution.box_agent import Agent, recv_msg, send_msg
+
+    store = open_store(url)
+    store.create_runs([NewRun(id=r, experiment="push", status=RunStatus.RUNNING) for r in ("mine", "other")])
+    agent = Agent(url, "push-" + secrets.token_hex(3), idle_s=0.2)
+    folder = Path(tempfile.mkdtemp(prefix="rt-push-", dir="/tmp"))  # a Unix socket path must stay short
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(folder / "a.sock"))
+    listener.listen(8)
+    server = threading.Thread(target=agent.serve, args=(listener,), daemon=True)
+    server.start()
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(str(folder / "a.sock"))
+    client.settimeout(30.0)  # bounds a failing test; a push takes milliseconds
+
+    def next_push() -> dict[str, str]:
+        while True:
+            msg = recv_msg(client)
+            if msg[0] == "push":
+                return dict(msg[1])
+
+    holding, release = threading.Event(), threading.Event()
+    holder: threading.Thread | None = None
+    try:
+        send_msg(client, (1, "watch", ["mine"]))
+        assert next_push() == {"mine": "Running"}  # the current status, read once at registration
+
+        def hold(_store: Any) -> None:
+            holding.set()
+            release.wait(60)
+
+        holder = threading.Thread(target=agent.call, args=(hold,), kwargs={"level": 0}, daemon=True)
+        holder.start()
+        assert holding.wait(30)  # from here on, any status read waits for `release`
+        store.set_status("other", RunStatus.CANCEL_REQUESTED)  # not this client's run: never pushed to it
+        store.set_status("mine", RunStatus.CANCEL_REQUESTED)
+        assert next_push() == {"mine": "CancelRequested"}
+        assert "mine" in agent.ending  # its last flush and log copy now go ahead of the box's bulk copies
+    finally:
+        release.set()
+        if holder is not None:
+            holder.join(60)
+        client.close()
+        server.join(60)
+        listener.close()
+        (folder / "a.sock").unlink(missing_ok=True)
+        folder.rmdir()
+    assert not server.is_alive()
+
+
+def test_a_read_older_than_a_notified_cancel_is_not_pushed() -> None:
+    """The status read may have begun before the cancel committed: it must not push Running after the notified
+    CancelRequested (CancelRequested only moves on to an ending)."""
+    from runtui.execution.box_agent import Agent
+
+    agent = Agent("postgresql+psycopg://unused/none", "stale", idle_s=1.0)
+    agent.watched = frozenset({"mine"})
+    assert agent._on_status("mine", "CancelRequested") is True
+    assert agent._on_status("elsewhere", "CancelRequested") is False
+    assert agent._stale("mine", "Running") is True
+    assert agent._stale("mine", "Canceled") is False
+    assert agent._stale("other", "Running") is False

@@ -312,3 +312,23 @@ def test_collected_files_are_recorded_in_one_transaction(exp: Experiment) -> Non
     with pytest.raises(NotFoundError, match="no run with id"):
         store.add_artifacts("outs_1_00000000", [("outputs/x", 1)])
     run.complete()
+
+
+def test_a_working_copy_with_nothing_to_collect_costs_no_store_call(tmp_path: Path) -> None:
+    """A submitted run that wrote no ./outputs or ./logs: the end of its run (a cancel's path) makes no store call.
+    On PostgreSQL the supervisor's store is the box agent, where even a call with nothing to record waited for its
+    turn on the box's one connection behind the other runs' copies."""
+    calls: list[str] = []
+
+    class Recording:  # a store that only writes down what it is asked
+        def __getattr__(self, name: str) -> object:
+            calls.append(name)
+            return lambda *args, **kwargs: None
+
+    run_dir = tmp_path / "run"
+    working = run_dir / "working"
+    (working / "outputs").mkdir(parents=True)
+    result = outputs.collect_working_copy(Recording(), "r", run_dir, working)  # type: ignore[arg-type]
+    assert result.files == 0 and result.artifacts == []
+    assert calls == []
+    assert not working.exists()  # the empty working copy is still removed
