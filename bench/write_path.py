@@ -2,7 +2,8 @@
 
 Durable means flushed and counted back from the store. Each figure is the median of a few repetitions.
 The raw baselines insert prebuilt lean rows (series_id, step, value, time, text) with the DBAPI: on SQLite both a
-one-row `executemany` and multi-row INSERTs of 100 rows (the faster is the limit runtui is judged against), COPY
+one-row `executemany` and multi-row INSERTs of 100 and of 2,000 rows (the fastest is the limit runtui is judged
+against), COPY
 and executemany on PostgreSQL, into a table made from the runtui store's own `metric_point` DDL (same columns, same
 `ix_metric_point_series_step` index), in chunks of the same size as runtui's writer: the physical limit of
 this write path. They run in the same process run as runtui's figure, so their ratio holds on a loaded box.
@@ -132,28 +133,41 @@ def runtui_metric_ddl(scratch: Path) -> list[str]:
 
 
 def raw_sqlite_rates(scratch: Path, n: int, reps: int) -> dict[str, float]:
-    """Raw sqlite3 in both of its ways: a one-row INSERT through `executemany`, and multi-row INSERTs of 100 rows
-    (what runtui's store does). The faster is the physical limit runtui is judged against."""
+    """Raw sqlite3 in each of its ways: a one-row INSERT through `executemany`, and multi-row INSERTs of 100
+    rows and of 2,000 rows (what runtui's store does: 2,000-row statements, the remainder 100 rows at a time).
+    The fastest is the physical limit runtui is judged against."""
     from itertools import chain
 
-    per = 100
     one = "INSERT INTO metric_point (series_id, step, value, time, text) VALUES (?, ?, ?, ?, ?)"
-    many = "INSERT INTO metric_point (series_id, step, value, time, text) VALUES " + ", ".join(
-        ["(?, ?, ?, ?, ?)"] * per
-    )
+
+    def many(per: int) -> str:
+        return "INSERT INTO metric_point (series_id, step, value, time, text) VALUES " + ", ".join(
+            ["(?, ?, ?, ?, ?)"] * per
+        )
+
+    sql = {per: many(per) for per in (100, 2000)}
 
     def one_row(conn: sqlite3.Connection, chunk: list[LeanRow]) -> None:
         conn.executemany(one, chunk)
 
-    def multi_row(conn: sqlite3.Connection, chunk: list[LeanRow]) -> None:
-        full = len(chunk) - len(chunk) % per
-        flat = list(chain.from_iterable(chunk[:full]))
-        conn.executemany(many, [flat[i : i + 5 * per] for i in range(0, len(flat), 5 * per)])
-        if full < len(chunk):
-            conn.executemany(one, chunk[full:])
+    def multi(tiers: tuple[int, ...]) -> Callable[[sqlite3.Connection, list[LeanRow]], None]:
+        def insert(conn: sqlite3.Connection, chunk: list[LeanRow]) -> None:
+            flat = list(chain.from_iterable(chunk))
+            done = 0
+            for per in tiers:
+                width = 5 * per
+                end = done + (len(flat) - done) // width * width
+                if end > done:
+                    conn.executemany(sql[per], [flat[i : i + width] for i in range(done, end, width)])
+                    done = end
+            if done < len(flat):
+                conn.executemany(one, chunk[done // 5 :])
+
+        return insert
 
     out = {}
-    for mode, insert in (("executemany", one_row), ("multi_row", multi_row)):
+    modes = {"executemany": one_row, "multi_row": multi((100,)), "multi_row_2000": multi((2000, 100))}
+    for mode, insert in modes.items():
         path = scratch / f"raw-{mode}.db"
         conn = sqlite3.connect(path, isolation_level=None)
         conn.execute("PRAGMA journal_mode = WAL")
@@ -236,7 +250,8 @@ def bench_sqlite_write(ctx: Context) -> list[Row]:
     checks = [rate >= 300_000, raw / rate <= 2.0]
     ratio = [f"raw/runtui {raw / rate:.2f}"]
     comps = [
-        Comparison("raw sqlite3 multi-row INSERT", raws["multi_row"], fmt_rate(raws["multi_row"])),
+        Comparison("raw sqlite3 2,000-row INSERTs", raws["multi_row_2000"], fmt_rate(raws["multi_row_2000"])),
+        Comparison("raw sqlite3 100-row INSERTs", raws["multi_row"], fmt_rate(raws["multi_row"])),
         Comparison("raw sqlite3 executemany", raws["executemany"], fmt_rate(raws["executemany"])),
         Comparison("Store.write_metrics alone", store_rate, fmt_rate(store_rate)),
     ]
