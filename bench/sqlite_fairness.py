@@ -1,13 +1,16 @@
 """Fair SQLite writers: the worst wait of one writer while 15 others write, with and without the write queue.
 
-`python bench/sqlite_fairness.py [--writers 16] [--seconds 15] [--batch 1000]`
+`python bench/sqlite_fairness.py [--writers 16] [--seconds 15] [--batch 1000 | --produce RATE]`
 
 Each writer process writes metric batches into its own run of one SQLite store, back to back (the worst
 case: every writer always wants the lock), and times every `write_metrics` call (waiting for the write lock
-included). Run twice on fresh stores: with SQLite's busy handler alone (RUNTUI_SQLITE_FAIR_LOCK=0, the old
-behaviour) and with runtui's first-come-first-served queue (runtui/store/write_lock.py). Prints, per mode,
-the worst and p99 time of one write and the total throughput, and writes a JSON line to
-bench/results/sqlite_fairness.json. Benchmarks measure; they never assert.
+included). Two workloads: fixed batches (`--batch`: every transaction carries the same number of points, however
+long its writer waited), or a training loop's (`--produce RATE`: each writer's loop logs RATE points/s and every
+transaction carries what was logged while the writer waited, at most 20,000, as the SDK's metric writer does;
+a RATE above the store's share per writer keeps every writer wanting the lock). Run twice on fresh stores: with
+SQLite's busy handler alone (RUNTUI_SQLITE_FAIR_LOCK=0, the old behaviour) and with runtui's first-come-first-
+served queue (runtui/store/write_lock.py). Prints, per mode, the worst and p99 time of one write and the total
+throughput, and writes a JSON line to bench/results/sqlite_fairness.json. Benchmarks measure; they never assert.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker(url: str, run_id: str, seconds: float, batch: int, go: str, interval: float) -> None:
+def worker(url: str, run_id: str, seconds: float, batch: int, go: str, interval: float, produce: float) -> None:
     from sqlalchemy import event
 
     from runtui.store import Store
@@ -60,10 +64,15 @@ def worker(url: str, run_id: str, seconds: float, batch: int, go: str, interval:
     end = start_at + seconds
     step = 0
     tick = start_at
+    logged_to = start_at  # produce mode: the points logged up to here are written
     while time.time() < end:
         if interval > 0:  # like the SDK's writer thread: one batch per flush interval
             tick += interval
             time.sleep(max(0.0, tick - time.time()))
+        if produce > 0:  # what the loop logged since the last write, as the SDK writer takes it (20,000 at most)
+            now = time.time()
+            batch = max(1, min(20_000, int((now - logged_to) * produce)))
+            logged_to += batch / produce  # a backlog stays queued, as in the SDK's buffer
         chunk = [(run_id, "loss", step + i, float(i), None, "scalar", time.time()) for i in range(batch)]
         t0 = time.perf_counter()
         store.write_metrics(chunk)
@@ -73,7 +82,7 @@ def worker(url: str, run_id: str, seconds: float, batch: int, go: str, interval:
     print(json.dumps({"points": points, "lat": lat, "holds": holds}), flush=True)
 
 
-def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: float) -> dict[str, float]:
+def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: float, produce: float) -> dict[str, Any]:
     from runtui.status import RunStatus
     from runtui.store import NewRun, Store
 
@@ -86,7 +95,8 @@ def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: flo
     go = Path(folder) / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", url, r.id, str(seconds), str(batch), str(go), str(interval)],
+            [sys.executable, __file__, "--worker", url, r.id]
+            + [str(v) for v in (seconds, batch, go, interval, produce)],
             stdout=subprocess.PIPE,
             text=True,
             env=env,
@@ -114,7 +124,9 @@ def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: flo
         "fair": fair,
         "writers": writers,
         "seconds": seconds,
-        "batch": batch,
+        "batch": batch if produce <= 0 else None,
+        "produce_per_s": produce if produce > 0 else None,
+        "batch_median": statistics.median(r["points"] / max(1, len(r["lat"])) for r in results),
         "interval": interval,
         "writes": len(lat),
         "worst_s": lat[-1],
@@ -133,8 +145,8 @@ def one_mode(fair: bool, writers: int, seconds: float, batch: int, interval: flo
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        url, run_id, seconds, batch, go, interval = sys.argv[2:8]
-        worker(url, run_id, float(seconds), int(batch), go, float(interval))
+        url, run_id, seconds, batch, go, interval, produce = sys.argv[2:9]
+        worker(url, run_id, float(seconds), int(batch), go, float(interval), float(produce))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", type=int, default=16)
@@ -143,6 +155,12 @@ def main() -> None:
     parser.add_argument(
         "--interval", type=float, default=0.0, help="seconds between a writer's batches (0: back to back)"
     )
+    parser.add_argument(
+        "--produce",
+        type=float,
+        default=0.0,
+        help="points/s each writer's loop logs; a transaction carries what was logged meanwhile (0: fixed --batch)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="alternate the two modes this many times")
     ns = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -150,12 +168,14 @@ def main() -> None:
     rows = []
     for _ in range(ns.rounds):
         for fair in (False, True):
-            row = one_mode(fair, ns.writers, ns.seconds, ns.batch, ns.interval)
+            row = one_mode(fair, ns.writers, ns.seconds, ns.batch, ns.interval, ns.produce)
             row["load_before"] = load
             rows.append(row)
             name = "fair queue   " if fair else "busy handler "
             print(
-                f"{name} {ns.writers} writers, every {ns.interval:g} s: "
+                f"{name} {ns.writers} writers, every {ns.interval:g} s, "
+                + (f"logging {ns.produce:,.0f} points/s each: " if ns.produce > 0 else f"{ns.batch}-point batches: ")
+                + f"batch median {row['batch_median']:,.0f}, "
                 f"worst {row['worst_s']:.3f} s, p99 {row['p99_s']:.3f} s, "
                 f"median {row['median_s'] * 1000:.1f} ms, {row['points_per_s']:,.0f} points/s, writes per writer "
                 f"{row['least_writes_of_a_writer']}-{row['most_writes_of_a_writer']} (load avg {load:.1f}); "
