@@ -335,6 +335,16 @@ def list_runs(
     return RunListing(rows, headline_metrics(store, ids), tags, hidden)
 
 
+def _distinct_on(stmt: Any, column: Any) -> Any:
+    """PostgreSQL's `DISTINCT ON (column)`: through `postgresql.distinct_on` where SQLAlchemy has it (2.1; passing
+    the column to `distinct()` is deprecated there), else the 2.0 spelling."""
+    try:
+        from sqlalchemy.dialects.postgresql import distinct_on
+    except ImportError:  # SQLAlchemy 2.0
+        return stmt.distinct(column)
+    return stmt.ext(distinct_on(column))
+
+
 def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, Headline]:
     """Per run, its headline metric: the first number or string it logged (system metrics `sys/*` left out),
     with its last value — the same choice as the TUI's tree (`runtui.tui.data.headline`).
@@ -348,7 +358,7 @@ def headline_metrics(store: Store, run_ids: Sequence[str]) -> dict[str, Headline
     if store.sqlite:
         stmt = select(*cols, func.min(c.first_time)).where(cond).group_by(c.run_id)
     else:
-        stmt = select(*cols).where(cond).distinct(c.run_id).order_by(c.run_id, c.first_time, c.name)
+        stmt = _distinct_on(select(*cols).where(cond), c.run_id).order_by(c.run_id, c.first_time, c.name)
     found: dict[str, Headline] = {}
 
     def take(rows: list[Any]) -> None:
