@@ -260,7 +260,8 @@ class MainScreen(Screen[None]):
         self._rewind(result.revision)
         self._update_status()
         if first and self.runtui_app.live:
-            self._follow_store()
+            # After the first paint too: the feed's first read opens the store layer (about half a second).
+            self.call_after_refresh(self._follow_store)
         if first and (saved.filter or saved.live_only):
             self._restore_view(saved.filter, saved.live_only)
 
